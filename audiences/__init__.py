@@ -1,0 +1,1 @@
+"""Audiences on ad platforms: hashing, destinations, the Graph API sandbox, the ledger."""

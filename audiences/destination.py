@@ -1,0 +1,159 @@
+"""The protocol every ad platform implements, and the typed answers it gives.
+
+A destination receives identifiers that are already normalised and hashed by
+the platform's :class:`~audiences.identity.NormalisationProfile`; it never sees
+a plaintext address. Every method either returns one of the typed results
+below or raises :class:`~audiences.errors.DestinationError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from audiences.identity import NormalisationProfile
+
+
+class MatchState(StrEnum):
+    """Where the platform is with matching an uploaded seed."""
+
+    PROCESSING = "processing"
+    READY = "ready"
+    FLAGGED = "flagged"
+
+
+class LookalikeState(StrEnum):
+    """Whether a lookalike audience has been populated."""
+
+    POPULATING = "populating"
+    READY = "ready"
+
+
+@dataclass(frozen=True)
+class UploadSession:
+    """A multi-batch upload: every batch of one seed list shares it."""
+
+    session_id: int
+    estimated_total: int
+
+
+@dataclass(frozen=True)
+class BatchReceipt:
+    """The platform's answer to one batch of identifiers (counts only)."""
+
+    num_received: int
+    num_invalid_entries: int
+
+
+@dataclass(frozen=True)
+class MatchStatus:
+    """The platform's view of a seed audience."""
+
+    state: MatchState
+    approximate_count_lower_bound: int | None
+    approximate_count_upper_bound: int | None
+    operation_code: int
+    description: str
+
+
+@dataclass(frozen=True)
+class LookalikeStatus:
+    """The platform's view of a lookalike audience."""
+
+    state: LookalikeState
+    approximate_count_lower_bound: int | None
+    approximate_count_upper_bound: int | None
+    description: str
+
+
+@dataclass(frozen=True)
+class DeletionCheck:
+    """What the platform answered when asked for a deleted audience.
+
+    ``verified`` is true only when the platform itself says the object no
+    longer exists; ``platform_answer`` is that answer, for the ledger.
+    """
+
+    verified: bool
+    checked_at: datetime
+    platform_answer: str
+
+
+@dataclass(frozen=True)
+class AudienceRef:
+    """An audience found on the platform by listing the ad account."""
+
+    audience_id: str
+    name: str
+    subtype: str
+
+
+@runtime_checkable
+class Destination(Protocol):
+    """One ad platform account, as the pipeline needs it."""
+
+    @property
+    def name(self) -> str:
+        """Short platform name used in the ledger, e.g. ``"meta"``."""
+        ...
+
+    @property
+    def profile(self) -> NormalisationProfile:
+        """How this platform wants identifiers normalised and hashed."""
+        ...
+
+    @property
+    def max_batch_size(self) -> int:
+        """Most identifiers the platform accepts in one request."""
+        ...
+
+    def create_seed(self, *, name: str, description: str) -> str:
+        """Create an empty customer-list audience; return its id."""
+        ...
+
+    def list_audiences(self) -> list[AudienceRef]:
+        """Every audience on the ad account (to find seeds a crash left unrecorded)."""
+        ...
+
+    def start_session(self, *, estimated_total: int) -> UploadSession:
+        """Open a new multi-batch upload session."""
+        ...
+
+    def upload_batch(
+        self,
+        audience_id: str,
+        hashes: Sequence[str],
+        *,
+        session: UploadSession,
+        batch_seq: int,
+        last_batch: bool,
+    ) -> BatchReceipt:
+        """Add one batch of hashed identifiers to a seed within a session."""
+        ...
+
+    def remove_batch(self, audience_id: str, hashes: Sequence[str]) -> BatchReceipt:
+        """Remove hashed identifiers from a seed."""
+        ...
+
+    def match_status(self, audience_id: str) -> MatchStatus:
+        """Read how far the platform is with matching a seed."""
+        ...
+
+    def create_lookalike(self, *, seed_id: str, name: str, country: str, ratio: float) -> str:
+        """Create a lookalike of a matched seed; return its id."""
+        ...
+
+    def lookalike_status(self, audience_id: str) -> LookalikeStatus:
+        """Read whether a lookalike has been populated."""
+        ...
+
+    def delete_audience(self, audience_id: str) -> None:
+        """Ask the platform to delete an audience."""
+        ...
+
+    def verify_deleted(self, audience_id: str) -> DeletionCheck:
+        """Ask the platform whether the audience still exists."""
+        ...

@@ -1,0 +1,109 @@
+"""Validate, normalise and hash e-mail addresses, one Arrow batch at a time.
+
+Three steps, each a small function over a whole ``pyarrow`` string array:
+
+1. :func:`unwrap_addresses` removes what surrounds an address in real data
+   (white space, ``mailto:``, ``Name <addr>``).
+2. :func:`invalid_reasons` names why an unwrapped address cannot be uploaded
+   (``None`` where it can).
+3. A platform's :class:`NormalisationProfile` normalises the valid ones the way
+   that platform documents, and hashes them with SHA-256.
+
+Plaintext lives only in the arrays passed in; nothing here logs or keeps it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+MAX_ADDRESS_LENGTH = 254
+"""RFC 5321: a forward path holds at most 256 octets including the brackets."""
+
+
+class InvalidReason(StrEnum):
+    """Why an address was not uploaded; counted per reason in every run."""
+
+    MISSING = "missing"
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+    CONTROL_CHARACTERS = "control_characters"
+    NO_AT_SIGN = "no_at_sign"
+    MALFORMED = "malformed"
+    BAD_DOMAIN = "bad_domain"
+
+
+_WRAPPED = r"^[^<>]*<\s*([^<>]*?)\s*>\s*$"
+_MAILTO = r"(?i)^mailto:\s*"
+_CONTROL = r"[\x00-\x1f\x7f]"
+_LOCAL_AT_DOMAIN = r"^[^@\s]+@[^@\s]+$"
+_LABEL = r"[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?"
+_DOMAIN = rf"@(?:{_LABEL}\.)+(?:\p{{L}}{{2,63}}|xn--[a-zA-Z0-9-]{{1,59}})$"
+
+
+def unwrap_addresses(raw: pa.Array) -> pa.StringArray:
+    """Strip white space, ``mailto:`` and ``Name <addr>`` wrappers.
+
+    Nulls stay null; anything that is not a string is cast to one first so
+    that numbers in an e-mail column are reported as invalid, not crashed on.
+    """
+    values = raw if pa.types.is_string(raw.type) else pc.cast(raw, pa.string())
+    values = pc.utf8_trim_whitespace(values)
+    values = pc.replace_substring_regex(values, _WRAPPED, r"\1")
+    values = pc.replace_substring_regex(values, _MAILTO, "")
+    return pc.utf8_trim_whitespace(values)
+
+
+def invalid_reasons(addresses: pa.StringArray) -> pa.StringArray:
+    """The :class:`InvalidReason` of every address, null where it is valid.
+
+    The first failing rule wins, in the order of the enum.
+    """
+    rules: list[tuple[InvalidReason, pa.Array]] = [
+        (InvalidReason.MISSING, pc.is_null(addresses)),
+        (InvalidReason.EMPTY, pc.equal(pc.utf8_length(addresses), 0)),
+        (InvalidReason.TOO_LONG, pc.greater(pc.utf8_length(addresses), MAX_ADDRESS_LENGTH)),
+        (InvalidReason.CONTROL_CHARACTERS, pc.match_substring_regex(addresses, _CONTROL)),
+        (InvalidReason.NO_AT_SIGN, pc.invert(pc.match_substring(addresses, "@"))),
+        (InvalidReason.MALFORMED, pc.invert(pc.match_substring_regex(addresses, _LOCAL_AT_DOMAIN))),
+        (InvalidReason.BAD_DOMAIN, pc.invert(pc.match_substring_regex(addresses, _DOMAIN))),
+    ]
+    # Every rule but MISSING is null on a null address: nulls count as "no".
+    conditions = [pc.fill_null(condition, False) for _, condition in rules]
+    names = [reason.value for reason, _ in rules]
+    chosen = pc.case_when(pc.make_struct(*conditions, field_names=names), *names)
+    return chosen.cast(pa.string())
+
+
+def sha256_hex(values: pa.StringArray) -> list[str]:
+    """SHA-256 of each UTF-8 string, as 64 lowercase hex characters."""
+    sha256 = hashlib.sha256
+    return [sha256(value.encode()).hexdigest() for value in values.to_pylist()]
+
+
+@dataclass(frozen=True)
+class NormalisationProfile:
+    """How one platform wants e-mail addresses normalised before hashing.
+
+    ``normalise`` receives only valid, unwrapped addresses.
+    """
+
+    platform: str
+    schema: str
+    normalise: Callable[[pa.StringArray], pa.StringArray]
+    source: str
+    """The platform document the rule comes from."""
+
+    def hash_addresses(self, valid_addresses: pa.StringArray) -> list[str]:
+        """Normalise then hash; one hex digest per input address."""
+        return sha256_hex(self.normalise(valid_addresses))
+
+
+def trim_and_lowercase(addresses: pa.StringArray) -> pa.StringArray:
+    """Trim white space at both ends and lowercase (Unicode-aware)."""
+    return pc.utf8_lower(pc.utf8_trim_whitespace(addresses))

@@ -1,0 +1,1 @@
+"""The audience ledger: write-ahead record of every audience object created on a platform."""

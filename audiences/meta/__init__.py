@@ -1,0 +1,1 @@
+"""Meta (Facebook/Instagram) custom and lookalike audiences through the facebook-business SDK."""

@@ -1,0 +1,1 @@
+"""The objection register kept by the privacy officer."""

@@ -1,0 +1,1 @@
+"""Prefect flows, sources, settings and the command line of audience-export."""

@@ -1,0 +1,231 @@
+"""The one settings object, loaded once at the edge (CLI, flow entry).
+
+Sources, highest priority first: environment variables
+(``AUDIENCE_EXPORT_<SECTION>_<FIELD>``, e.g. ``AUDIENCE_EXPORT_META_ACCESS_TOKEN``),
+then the TOML file named by ``--config`` or ``AUDIENCE_EXPORT_CONFIG``, then
+the embedded defaults, which put everything in the data folder
+``AUDIENCE_EXPORT_HOME`` (default ``./.audience-export``): a SQLite demo
+source, SQLite register and ledger, and the Graph API sandbox as destination.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pycountry
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from audiences.meta.config import MetaConfig
+from objections.config import RegisterConfig
+
+ENV_PREFIX = "AUDIENCE_EXPORT_"
+CONFIG_FILE_VARIABLE = f"{ENV_PREFIX}CONFIG"
+DEFAULT_HOME = Path(".audience-export")
+SANDBOX_AD_ACCOUNT = "1000000000000001"
+"""The ad account the in-process sandbox serves when nothing else is configured."""
+
+
+class SettingsError(Exception):
+    """The configuration is invalid; the message names every problem."""
+
+
+class SourceSettings(BaseModel):
+    """The account database the export reads from."""
+
+    url: str | None = Field(
+        default=None,
+        description=(
+            "sqlite:///path, postgresql://…, or a .parquet/.csv file or folder; "
+            "default: the demo SQLite database in the data folder."
+        ),
+    )
+    query: str | None = Field(
+        default=None,
+        description="Eligibility query returning (account_id, email); default: built-in rule.",
+    )
+    batch_rows: int = Field(
+        default=50_000, ge=100, le=1_000_000, description="Rows per Arrow batch read."
+    )
+
+
+class RegisterSettings(BaseModel):
+    """The objection register (see ``objections.config.RegisterConfig``)."""
+
+    url: str | None = Field(
+        default=None, description="Default: register.sqlite in the data folder."
+    )
+    key_file: Path | None = Field(
+        default=None, description="Default: register-keys.json in the data folder."
+    )
+    encryption_key: SecretStr | None = None
+    index_key: SecretStr | None = None
+
+
+class LedgerSettings(BaseModel):
+    """The audience ledger."""
+
+    url: str | None = Field(default=None, description="Default: ledger.sqlite in the data folder.")
+
+
+class ExportSettings(BaseModel):
+    """Defaults of every export; flow parameters override them per run."""
+
+    destination: str = Field(default="meta", description="Ad platform to export to.")
+    country: str = Field(default="FR", description="ISO 3166-1 alpha-2 country of the lookalike.")
+    ratio: float = Field(
+        default=0.01, description="Lookalike size, 0.01–0.20 of the country's population."
+    )
+    max_seed_age_hours: float = Field(
+        default=48.0, gt=0, le=24 * 30, description="Delete a seed this long after creation."
+    )
+    poll_seconds: float = Field(
+        default=30.0, gt=0, description="Wait between status checks of the platform."
+    )
+    wait_for_match_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="How long a run waits for matching before leaving it to the reconciler.",
+    )
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        return validate_country(value)
+
+    @field_validator("ratio")
+    @classmethod
+    def _lookalike_ratio(cls, value: float) -> float:
+        return validate_ratio(value)
+
+
+class SandboxSettings(BaseModel):
+    """How the in-process sandbox behaves when Meta is not configured."""
+
+    match_delay_seconds: float = Field(default=1.0, ge=0)
+    lookalike_delay_seconds: float = Field(default=1.0, ge=0)
+
+
+class Settings(BaseSettings):
+    """Everything audience-export needs to run, resolved once."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        extra="forbid",
+    )
+
+    home: Path = Field(default=DEFAULT_HOME, description="Data folder of the embedded defaults.")
+    source: SourceSettings = SourceSettings()
+    register: RegisterSettings = RegisterSettings()
+    ledger: LedgerSettings = LedgerSettings()
+    meta: MetaConfig = MetaConfig()
+    export: ExportSettings = ExportSettings()
+    sandbox: SandboxSettings = SandboxSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file arrives as init arguments; the environment beats it.
+        return env_settings, init_settings
+
+    # Resolved locations of the embedded defaults.
+
+    @property
+    def source_url(self) -> str:
+        """Where accounts are read from."""
+        return self.source.url or sqlite_url(self.home / "accounts.sqlite")
+
+    @property
+    def ledger_url(self) -> str:
+        """Where the audience ledger lives."""
+        return self.ledger.url or sqlite_url(self.home / "ledger.sqlite")
+
+    @property
+    def register_config(self) -> RegisterConfig:
+        """The objection register's own configuration."""
+        return RegisterConfig(
+            url=self.register.url or sqlite_url(self.home / "register.sqlite"),
+            key_file=self.register.key_file or self.home / "register-keys.json",
+            encryption_key=self.register.encryption_key,
+            index_key=self.register.index_key,
+        )
+
+    @property
+    def uses_sandbox(self) -> bool:
+        """Whether Meta is unconfigured, so the in-process Graph API sandbox stands in.
+
+        Setting either the Graph URL or an access token opts out: a token alone
+        means production (``https://graph.facebook.com``).
+        """
+        chosen = self.meta.model_fields_set
+        return "graph_url" not in chosen and "access_token" not in chosen
+
+
+def sqlite_url(path: Path) -> str:
+    """SQLAlchemy URL of a SQLite file."""
+    return f"sqlite:///{path}"
+
+
+def validate_country(value: str) -> str:
+    """An ISO 3166-1 alpha-2 code, upper-cased; anything else is refused by name."""
+    code = value.strip().upper()
+    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError(
+            f"country must be an ISO 3166-1 alpha-2 code such as FR or NL (got {value!r})"
+        )
+    return code
+
+
+def validate_ratio(value: float) -> float:
+    """A lookalike ratio between 0.01 and 0.20 in steps of 0.01 (Meta's rule)."""
+    if not 0.01 <= value <= 0.20 or abs(round(value * 100) - value * 100) > 1e-6:
+        raise ValueError(f"ratio must be between 0.01 and 0.20 in steps of 0.01 (got {value!r})")
+    return round(value, 2)
+
+
+def load_settings(config_file: Path | None = None) -> Settings:
+    """Read the TOML file (if any) and the environment into one ``Settings``.
+
+    Raises :class:`SettingsError` naming every invalid or unknown setting.
+    """
+    named = os.environ.get(CONFIG_FILE_VARIABLE)
+    path = config_file or (Path(named) if named else None)
+    file_values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            file_values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise SettingsError(
+                f"cannot read configuration file {path}: {error.strerror}"
+            ) from None
+        except tomllib.TOMLDecodeError as error:
+            raise SettingsError(f"configuration file {path} is not valid TOML: {error}") from None
+    try:
+        return Settings(**file_values)
+    except ValidationError as error:
+        raise SettingsError(describe_validation_error(error, path)) from None
+
+
+def describe_validation_error(error: ValidationError, path: Path | None) -> str:
+    """One line per problem, naming the setting and, where known, its file."""
+    origin = f" in {path}" if path else ""
+    lines = [f"invalid configuration{origin}:"]
+    for problem in error.errors(include_input=False, include_url=False):
+        location = ".".join(str(part) for part in problem["loc"]) or "(root)"
+        lines.append(f"  {location}: {problem['msg']}")
+    return "\n".join(lines)
