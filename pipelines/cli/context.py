@@ -1,0 +1,41 @@
+"""Settings for the command being run: loaded once, from ``--config`` and the environment."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipelines.cli.app import app
+from pipelines.settings import Settings, SettingsError, load_settings
+
+_config_file: Path | None = None
+
+
+@app.callback()
+def _root(
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="TOML configuration file (default: $AUDIENCE_EXPORT_CONFIG, else none).",
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Export customer accounts to lookalike audiences, privately."""
+    global _config_file  # noqa: PLW0603 - the one place the edge remembers its input
+    _config_file = config
+    current_settings.cache_clear()
+
+
+@functools.cache
+def current_settings() -> Settings:
+    """The settings of this invocation; a clear message and exit 2 when invalid."""
+    try:
+        return load_settings(_config_file)
+    except SettingsError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from None

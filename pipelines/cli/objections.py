@@ -1,0 +1,1 @@
+"""``audience-export objections ...``: mounts the register commands (to be filled in)."""

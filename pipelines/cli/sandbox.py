@@ -1,0 +1,1 @@
+"""``audience-export sandbox``: serve the Graph API sandbox (filled in with the sandbox)."""
