@@ -56,7 +56,7 @@ class SourceSettings(BaseModel):
     )
 
 
-class RegisterSettings(BaseModel):
+class ObjectionsSettings(BaseModel):
     """The objection register (see ``objections.config.RegisterConfig``)."""
 
     url: str | None = Field(
@@ -125,7 +125,7 @@ class Settings(BaseSettings):
 
     home: Path = Field(default=DEFAULT_HOME, description="Data folder of the embedded defaults.")
     source: SourceSettings = SourceSettings()
-    register: RegisterSettings = RegisterSettings()
+    objections: ObjectionsSettings = ObjectionsSettings()
     ledger: LedgerSettings = LedgerSettings()
     meta: MetaConfig = MetaConfig()
     export: ExportSettings = ExportSettings()
@@ -159,10 +159,10 @@ class Settings(BaseSettings):
     def register_config(self) -> RegisterConfig:
         """The objection register's own configuration."""
         return RegisterConfig(
-            url=self.register.url or sqlite_url(self.home / "register.sqlite"),
-            key_file=self.register.key_file or self.home / "register-keys.json",
-            encryption_key=self.register.encryption_key,
-            index_key=self.register.index_key,
+            url=self.objections.url or sqlite_url(self.home / "register.sqlite"),
+            key_file=self.objections.key_file or self.home / "register-keys.json",
+            encryption_key=self.objections.encryption_key,
+            index_key=self.objections.index_key,
         )
 
     @property
