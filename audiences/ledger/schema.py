@@ -1,0 +1,68 @@
+"""The ledger's tables (SQLAlchemy Core); Alembic migrations create them.
+
+Times are stored in UTC and come back timezone-aware on every database.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+VERSION_TABLE = "ledger_alembic_version"
+"""Alembic's version table for the ledger, apart from the register's in a shared database."""
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timestamp that is always UTC: refused when naive, aware when read back."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("the ledger stores timezone-aware times only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = sa.MetaData()
+
+exports = sa.Table(
+    "exports",
+    metadata,
+    sa.Column("export_id", sa.String(32), primary_key=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("destination", sa.String(50), nullable=False),
+    sa.Column("ad_account", sa.String(100), nullable=False),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("ratio", sa.Float(), nullable=False),
+    sa.Column("dry_run", sa.Boolean(), nullable=False),
+    sa.Column("max_seed_age_seconds", sa.Integer(), nullable=False),
+    sa.Column("seed_name", sa.String(200), nullable=False),
+)
+
+export_events = sa.Table(
+    "export_events",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Column(
+        "export_id", sa.String(32), sa.ForeignKey("exports.export_id"), nullable=False, index=True
+    ),
+    sa.Column("state", sa.String(40), nullable=False),
+    sa.Column("recorded_at", UTCDateTime(), nullable=False),
+    sa.Column("seed_audience_id", sa.String(100)),
+    sa.Column("lookalike_audience_id", sa.String(100)),
+    sa.Column("upload_session_id", sa.BigInteger()),
+    sa.Column("register_version", sa.String(100)),
+    sa.Column("counts", sa.Text()),
+    sa.Column("reason", sa.Text()),
+    sa.Column("platform_answer", sa.Text()),
+)

@@ -1,0 +1,301 @@
+"""The ledger itself: plan an export, append its transitions, read them back.
+
+Append-only: nothing here updates or deletes an event. Every transition is
+checked against :data:`~audiences.ledger.states.TRANSITIONS` inside the
+transaction that appends it, after taking the export's write lock, so two
+writers can never both move an export out of the same state.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from typing import Any, Self
+
+import sqlalchemy as sa
+
+from audiences.ledger import database, migrate
+from audiences.ledger.errors import IllegalTransition, LedgerError, UnknownExport
+from audiences.ledger.model import (
+    ExportRecord,
+    ExportRequest,
+    LedgerEvent,
+    accumulate,
+    seed_name,
+)
+from audiences.ledger.schema import export_events, exports
+from audiences.ledger.states import REQUIRED_DETAILS, TERMINAL_STATES, AudienceState, is_allowed
+
+MAX_TEXT_LENGTH = 1000
+"""Longest ``reason`` or ``platform_answer`` kept; longer ones are cut."""
+MAX_ID_LENGTH = 100
+
+_DRY_RUN_STATES = frozenset({AudienceState.PLANNED, AudienceState.DRY_RUN, AudienceState.FAILED})
+
+
+class Ledger:
+    """The audience ledger in one SQLite or PostgreSQL database."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Ledger:
+        """Connect to the ledger at ``url`` and migrate it to the latest schema.
+
+        ``sqlite:///path`` (folders are created) or ``postgresql://…``.
+        """
+        parsed = database.ledger_url(url)
+        engine = database.create_engine(parsed)
+        try:
+            migrate.upgrade(engine)
+        except sa.exc.OperationalError as error:
+            engine.dispose()
+            cause = str(error.orig).strip().splitlines()[0] if error.orig else "unreachable"
+            raise LedgerError(
+                f"cannot open the ledger at {database.display_url(parsed)}: {cause}"
+            ) from None
+        return cls(engine)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # Writing.
+
+    def plan_export(self, request: ExportRequest) -> ExportRecord:
+        """Record a new export in state PLANNED, before anything exists on the platform."""
+        if request.max_seed_age <= timedelta(0):
+            raise LedgerError("max_seed_age must be positive")
+        export_id = uuid.uuid4().hex
+        now = datetime.now(UTC)
+        with self._engine.begin() as connection:
+            asked = asdict(request)
+            max_seed_age: timedelta = asked.pop("max_seed_age")
+            connection.execute(
+                exports.insert().values(
+                    **asked,
+                    max_seed_age_seconds=round(max_seed_age.total_seconds()),
+                    export_id=export_id,
+                    created_at=now,
+                    seed_name=seed_name(export_id),
+                )
+            )
+            connection.execute(
+                export_events.insert().values(
+                    export_id=export_id, state=AudienceState.PLANNED.value, recorded_at=now
+                )
+            )
+            return _load(connection, [export_id])[0]
+
+    def record(
+        self,
+        export_id: str,
+        state: AudienceState,
+        *,
+        seed_audience_id: str | None = None,
+        lookalike_audience_id: str | None = None,
+        upload_session_id: int | None = None,
+        register_version: str | None = None,
+        counts: Mapping[str, int] | None = None,
+        reason: str | None = None,
+        platform_answer: str | None = None,
+    ) -> ExportRecord:
+        """Append the transition of ``export_id`` to ``state``; return the updated record.
+
+        ``reason`` and ``platform_answer`` are messages written for people: a
+        translated platform error, a status description. They must never hold
+        an identifier (address or hash); the ledger keeps at most
+        :data:`MAX_TEXT_LENGTH` characters of each.
+
+        Raises :class:`IllegalTransition` when the state machine forbids the
+        move from the export's latest state, :class:`UnknownExport` for an
+        unknown id, and :class:`LedgerError` for a missing or malformed detail.
+        """
+        state = AudienceState(state)
+        values: dict[str, Any] = {
+            "seed_audience_id": _checked_id("seed_audience_id", seed_audience_id),
+            "lookalike_audience_id": _checked_id("lookalike_audience_id", lookalike_audience_id),
+            "upload_session_id": upload_session_id,
+            "register_version": _checked_id("register_version", register_version),
+            "counts": _encoded_counts(counts),
+            "reason": _capped(reason),
+            "platform_answer": _capped(platform_answer),
+        }
+        missing = [name for name in REQUIRED_DETAILS.get(state, ()) if values[name] is None]
+        if missing:
+            raise LedgerError(f"export {export_id}: {state.name} needs {', '.join(missing)}")
+        with self._engine.begin() as connection:
+            dry_run = _lock_export(connection, export_id)
+            before = _latest_state(connection, export_id)
+            _check_transition(export_id, before, state, dry_run=dry_run)
+            connection.execute(
+                export_events.insert().values(
+                    export_id=export_id,
+                    state=state.value,
+                    recorded_at=datetime.now(UTC),
+                    **values,
+                )
+            )
+            return _load(connection, [export_id])[0]
+
+    # Reading.
+
+    def get(self, export_id: str) -> ExportRecord:
+        """The current record of one export."""
+        with self._engine.connect() as connection:
+            records = _load(connection, [export_id])
+        if not records:
+            raise UnknownExport(export_id)
+        return records[0]
+
+    def unfinished(self) -> list[ExportRecord]:
+        """Every export whose latest state is not terminal, oldest first."""
+        latest = (
+            sa.select(sa.func.max(export_events.c.id).label("event_id"))
+            .group_by(export_events.c.export_id)
+            .subquery()
+        )
+        query = (
+            sa.select(export_events.c.export_id)
+            .join(latest, export_events.c.id == latest.c.event_id)
+            .where(export_events.c.state.not_in([state.value for state in TERMINAL_STATES]))
+        )
+        with self._engine.connect() as connection:
+            ids = list(connection.scalars(query))
+            records = _load(connection, ids)
+        return sorted(records, key=lambda record: record.created_at)
+
+    def exports(self, limit: int | None = None) -> list[ExportRecord]:
+        """Exports, newest first; at most ``limit`` of them."""
+        first_event = (
+            sa.select(export_events.c.export_id, sa.func.min(export_events.c.id).label("event_id"))
+            .group_by(export_events.c.export_id)
+            .subquery()
+        )
+        query = (
+            sa.select(exports.c.export_id)
+            .join(first_event, first_event.c.export_id == exports.c.export_id)
+            .order_by(exports.c.created_at.desc(), first_event.c.event_id.desc())
+            .limit(limit)
+        )
+        with self._engine.connect() as connection:
+            ids = list(connection.scalars(query))
+            by_id = {record.export_id: record for record in _load(connection, ids)}
+        return [by_id[export_id] for export_id in ids]
+
+    def history(self, export_id: str) -> list[LedgerEvent]:
+        """Every event of one export, in the order they were recorded."""
+        with self._engine.connect() as connection:
+            events = _events(connection, [export_id]).get(export_id)
+        if not events:
+            raise UnknownExport(export_id)
+        return events
+
+
+def _lock_export(connection: sa.Connection, export_id: str) -> bool:
+    """Take the export's write lock; return whether it is a dry run."""
+    dry_run = connection.scalar(
+        sa.select(exports.c.dry_run).where(exports.c.export_id == export_id).with_for_update()
+    )
+    if dry_run is None:
+        raise UnknownExport(export_id)
+    return bool(dry_run)
+
+
+def _latest_state(connection: sa.Connection, export_id: str) -> AudienceState:
+    state: str = connection.execute(
+        sa.select(export_events.c.state)
+        .where(export_events.c.export_id == export_id)
+        .order_by(export_events.c.id.desc())
+        .limit(1)
+    ).scalar_one()
+    return AudienceState(state)
+
+
+def _check_transition(
+    export_id: str, before: AudienceState, after: AudienceState, *, dry_run: bool
+) -> None:
+    if not is_allowed(before, after):
+        raise IllegalTransition(export_id, before, after)
+    if dry_run and after not in _DRY_RUN_STATES:
+        raise IllegalTransition(export_id, before, after, "a dry run creates nothing")
+    if not dry_run and after is AudienceState.DRY_RUN:
+        raise IllegalTransition(export_id, before, after, "the export was not planned as dry run")
+
+
+def _checked_id(name: str, value: str | None) -> str | None:
+    if value is not None and not 0 < len(value) <= MAX_ID_LENGTH:
+        raise LedgerError(f"{name} must be 1 to {MAX_ID_LENGTH} characters")
+    return value
+
+
+def _encoded_counts(counts: Mapping[str, int] | None) -> str | None:
+    if not counts:
+        return None
+    for name, value in counts.items():
+        if not isinstance(name, str) or not isinstance(value, int) or isinstance(value, bool):
+            raise LedgerError(f"counts must map names to integers (bad entry {name!r})")
+    return json.dumps(dict(counts), sort_keys=True)
+
+
+def _capped(text: str | None) -> str | None:
+    if text is None or len(text) <= MAX_TEXT_LENGTH:
+        return text
+    return text[: MAX_TEXT_LENGTH - 1] + "…"
+
+
+def _events(connection: sa.Connection, export_ids: Iterable[str]) -> dict[str, list[LedgerEvent]]:
+    rows = connection.execute(
+        sa.select(export_events)
+        .where(export_events.c.export_id.in_(list(export_ids)))
+        .order_by(export_events.c.id)
+    )
+    grouped: dict[str, list[LedgerEvent]] = {}
+    for row in rows:
+        grouped.setdefault(row.export_id, []).append(
+            LedgerEvent(
+                event_id=row.id,
+                export_id=row.export_id,
+                state=AudienceState(row.state),
+                recorded_at=row.recorded_at,
+                seed_audience_id=row.seed_audience_id,
+                lookalike_audience_id=row.lookalike_audience_id,
+                upload_session_id=row.upload_session_id,
+                register_version=row.register_version,
+                counts=json.loads(row.counts) if row.counts else {},
+                reason=row.reason,
+                platform_answer=row.platform_answer,
+            )
+        )
+    return grouped
+
+
+def _load(connection: sa.Connection, export_ids: list[str]) -> list[ExportRecord]:
+    rows = connection.execute(sa.select(exports).where(exports.c.export_id.in_(export_ids)))
+    events = _events(connection, export_ids)
+    return [
+        accumulate(
+            row.export_id,
+            ExportRequest(
+                destination=row.destination,
+                ad_account=row.ad_account,
+                country=row.country,
+                ratio=row.ratio,
+                dry_run=bool(row.dry_run),
+                max_seed_age=timedelta(seconds=row.max_seed_age_seconds),
+            ),
+            row.created_at,
+            events[row.export_id],
+        )
+        for row in rows
+    ]

@@ -1,0 +1,1 @@
+"""Tests of sources and demo data."""
