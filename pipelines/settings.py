@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pycountry
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -37,7 +37,13 @@ class SettingsError(Exception):
     """The configuration is invalid; the message names every problem."""
 
 
-class SourceSettings(BaseModel):
+class Section(BaseModel):
+    """A settings section: unknown keys are refused, so typos do not pass silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceSettings(Section):
     """The account database the export reads from."""
 
     url: str | None = Field(
@@ -56,7 +62,7 @@ class SourceSettings(BaseModel):
     )
 
 
-class ObjectionsSettings(BaseModel):
+class ObjectionsSettings(Section):
     """The objection register (see ``objections.config.RegisterConfig``)."""
 
     url: str | None = Field(
@@ -69,13 +75,13 @@ class ObjectionsSettings(BaseModel):
     index_key: SecretStr | None = None
 
 
-class LedgerSettings(BaseModel):
+class LedgerSettings(Section):
     """The audience ledger."""
 
     url: str | None = Field(default=None, description="Default: ledger.sqlite in the data folder.")
 
 
-class ExportSettings(BaseModel):
+class ExportSettings(Section):
     """Defaults of every export; flow parameters override them per run."""
 
     destination: str = Field(default="meta", description="Ad platform to export to.")
@@ -87,12 +93,21 @@ class ExportSettings(BaseModel):
         default=48.0, gt=0, le=24 * 30, description="Delete a seed this long after creation."
     )
     poll_seconds: float = Field(
-        default=30.0, gt=0, description="Wait between status checks of the platform."
+        default=2.0, gt=0, description="Wait between status checks of the platform."
     )
     wait_for_match_seconds: float = Field(
         default=300.0,
         ge=0,
         description="How long a run waits for matching before leaving it to the reconciler.",
+    )
+
+    stale_after_minutes: float = Field(
+        default=30.0,
+        gt=0,
+        description=(
+            "An export without progress for this long is taken to have crashed; "
+            "the reconciler then deletes its seed."
+        ),
     )
 
     @field_validator("country")
@@ -106,7 +121,7 @@ class ExportSettings(BaseModel):
         return validate_ratio(value)
 
 
-class SandboxSettings(BaseModel):
+class SandboxSettings(Section):
     """How the in-process sandbox behaves when Meta is not configured."""
 
     match_delay_seconds: float = Field(default=1.0, ge=0)

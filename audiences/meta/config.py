@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 PRODUCTION_GRAPH_URL = "https://graph.facebook.com"
 GRAPH_API_VERSION = "v26.0"
@@ -10,6 +10,8 @@ GRAPH_API_VERSION = "v26.0"
 
 class MetaConfig(BaseModel):
     """Where and as whom the Meta destination talks to the Graph API."""
+
+    model_config = ConfigDict(extra="forbid")
 
     graph_url: str = Field(
         default=PRODUCTION_GRAPH_URL,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from pipelines.cli import context, objections, sandbox  # noqa: F401 - they register commands
+import os
+
+from pipelines.cli import context, demo, export, objections, sandbox  # noqa: F401 - they register
 from pipelines.cli.app import app
 
 
 def main() -> None:
     """Console-script entry point."""
+    # Prefect is imported lazily by the commands that run flows; this must be set before.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     app()
 
 

@@ -1,0 +1,194 @@
+"""``run``, ``reconcile`` and ``ledger``: commands for marketing and the privacy officer."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from audiences.ledger import ExportRecord, Ledger
+from pipelines.cli.app import app
+from pipelines.cli.context import current_settings
+from pipelines.cli.progress_bar import UploadProgressBar
+from pipelines.progress import install_reporter
+from pipelines.runtime import ConfigurationError, resolve_request
+from pipelines.summary import summary_rows
+
+console = Console()
+
+
+class OutputFormat(StrEnum):
+    """How ``ledger`` prints."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+def print_summary(record: ExportRecord) -> None:
+    """The run summary as a two-column table."""
+    table = Table(title="Export summary", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for label, value in summary_rows(record):
+        table.add_row(label, value)
+    console.print(table)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print an error for people and return the exit to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=code)
+
+
+def run_export(
+    *,
+    destination: str | None,
+    ad_account: str | None,
+    country: str | None,
+    ratio: float | None,
+    dry_run: bool,
+    max_seed_age_hours: float | None,
+) -> ExportRecord:
+    """Validate, then run the export flow in this process and return its ledger record."""
+    settings = current_settings()
+    try:
+        resolve_request(
+            settings,
+            destination=destination,
+            ad_account=ad_account,
+            country=country,
+            ratio=ratio,
+            dry_run=dry_run,
+            max_seed_age_hours=max_seed_age_hours,
+        )
+    except ConfigurationError as error:
+        raise fail(str(error), code=2) from None
+
+    from pipelines.flows.export import lookalike_export  # noqa: PLC0415 - Prefect loads slowly
+
+    install_reporter(UploadProgressBar())
+    try:
+        result = lookalike_export(
+            destination=destination or settings.export.destination,
+            ad_account=ad_account,
+            country=country,
+            ratio=ratio,
+            dry_run=dry_run,
+            max_seed_age_hours=max_seed_age_hours,
+        )
+    except Exception as error:
+        raise fail(f"the export failed: {error}") from None
+    finally:
+        install_reporter(None)
+    with Ledger.open(settings.ledger_url) as ledger:
+        return ledger.get(str(result["export_id"]))
+
+
+@app.command()
+def run(
+    destination: Annotated[str | None, typer.Option(help="Ad platform (default: meta).")] = None,
+    ad_account: Annotated[str | None, typer.Option(help="Ad account id (act_ optional).")] = None,
+    country: Annotated[str | None, typer.Option(help="Lookalike country, e.g. FR.")] = None,
+    ratio: Annotated[float | None, typer.Option(help="Lookalike size, 0.01 to 0.20.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would be uploaded; send nothing.")
+    ] = False,
+    max_seed_age_hours: Annotated[
+        float | None, typer.Option(help="Delete the seed at the latest after this many hours.")
+    ] = None,
+) -> None:
+    """Run one lookalike export now, in this process."""
+    record = run_export(
+        destination=destination,
+        ad_account=ad_account,
+        country=country,
+        ratio=ratio,
+        dry_run=dry_run,
+        max_seed_age_hours=max_seed_age_hours,
+    )
+    print_summary(record)
+    if record.dry_run:
+        console.print(
+            f"Dry run: would upload {record.counts.get('prepared', 0)} hashed addresses to "
+            f"{record.destination} act_{record.ad_account} as a seed, build a "
+            f"{record.ratio:.0%} lookalike in {record.country}, then delete the seed. "
+            "Nothing was sent."
+        )
+    elif not record.is_terminal:
+        console.print(
+            f"The export is {record.state}; `audience-export reconcile` (or the "
+            "every-15-minutes deployment) finishes it and deletes the seed."
+        )
+
+
+@app.command()
+def reconcile() -> None:
+    """Advance every unfinished export: lookalikes, seed deletion and its verification."""
+    current_settings()
+    from pipelines.flows.reconcile import reconcile_audiences  # noqa: PLC0415
+
+    try:
+        result = reconcile_audiences()
+    except Exception as error:
+        raise fail(f"reconciling failed: {error}") from None
+    console.print(
+        f"{result['finished']} exports finished, {result['unfinished']} still waiting "
+        "on the platform."
+    )
+
+
+@app.command("ledger")
+def show_ledger(
+    output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
+        OutputFormat.TABLE
+    ),
+    limit: Annotated[int | None, typer.Option(help="Show only the newest N exports.")] = None,
+) -> None:
+    """Every export: when, where, how many, and when its seed's deletion was verified."""
+    with Ledger.open(current_settings().ledger_url) as ledger:
+        records = ledger.exports(limit=limit)
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps([ledger_entry(record) for record in records], indent=2))
+        return
+    table = Table(title="Audience ledger")
+    for column in ("export", "created", "destination", "state", "uploaded", "deletion verified"):
+        table.add_column(column)
+    for record in records:
+        entry = ledger_entry(record)
+        table.add_row(
+            record.export_id,
+            str(entry["created_at"]),
+            f"{record.destination} act_{record.ad_account} {record.country} {record.ratio:.0%}",
+            str(record.state),
+            str(record.counts.get("uploaded", "")),
+            str(entry["seed_deletion_verified_at"] or ""),
+        )
+    console.print(table)
+
+
+def ledger_entry(record: ExportRecord) -> dict[str, object]:
+    """One export as plain data (JSON output of ``ledger``)."""
+    return {
+        "export_id": record.export_id,
+        "created_at": record.created_at.isoformat(timespec="seconds"),
+        "destination": record.destination,
+        "ad_account": record.ad_account,
+        "country": record.country,
+        "ratio": record.ratio,
+        "dry_run": record.dry_run,
+        "state": str(record.state),
+        "state_since": record.state_since.isoformat(timespec="seconds"),
+        "counts": record.counts,
+        "seed_audience_id": record.seed_audience_id,
+        "lookalike_audience_id": record.lookalike_audience_id,
+        "register_version": record.register_version,
+        "failure_reason": record.failure_reason,
+        "seed_deletion_verified_at": (
+            record.seed_deleted_at.isoformat(timespec="seconds") if record.seed_deleted_at else None
+        ),
+        "platform_deletion_answer": record.deletion_answer,
+    }

@@ -1,0 +1,1 @@
+"""Prefect flows: ``lookalike-export`` and ``reconcile-audiences``."""

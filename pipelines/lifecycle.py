@@ -1,0 +1,245 @@
+"""Advance an export along the ledger's state machine, one idempotent step at a time.
+
+Both flows use this: the export flow right after its upload, and the
+reconciler for every export still unfinished. Each step reads the state the
+ledger recorded, asks the platform, and records the next state *before* any
+call that creates or deletes something on the platform.
+
+Privacy wins over marketing: a seed is deleted whatever failed, and at the
+latest ``max_seed_age`` after it was created, lookalike or not.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from audiences.destination import Destination, LookalikeState, MatchState
+from audiences.errors import DestinationError, ErrorKind
+from audiences.ledger import AudienceState, ExportRecord, Ledger
+
+logger = logging.getLogger(__name__)
+
+SEED_ON_PLATFORM = frozenset(
+    {
+        AudienceState.UPLOADED,
+        AudienceState.MATCHED,
+        AudienceState.LOOKALIKE_REQUESTED,
+        AudienceState.LOOKALIKE_READY,
+    }
+)
+RUNNING = frozenset({AudienceState.PLANNED, AudienceState.CREATED, AudienceState.UPLOADING})
+
+
+def lookalike_name(record: ExportRecord) -> str:
+    """The lookalike's name on the platform: found again by it after a crash."""
+    return f"audience-export lookalike {record.export_id}"
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """The steps after the upload, for one destination."""
+
+    ledger: Ledger
+    destination: Destination
+    stale_after: timedelta
+    """An export in PLANNED/CREATED/UPLOADING without progress for this long
+    is taken to have crashed: its seed is deleted."""
+    clock: Callable[[], datetime]
+
+    def advance_until_blocked(self, record: ExportRecord) -> ExportRecord:
+        """Take steps until the export is finished or waits on the platform."""
+        while not record.is_terminal:
+            following = self.step(record)
+            if following.state == record.state:
+                # Waiting on the platform, or a step failed and was recorded.
+                return following
+            record = following
+        return record
+
+    def step(self, record: ExportRecord) -> ExportRecord:
+        """One step; returns the record unchanged when the platform is not ready yet."""
+        try:
+            return self._step(record)
+        except DestinationError as error:
+            if error.transient or record.state in {
+                AudienceState.SEED_DELETE_PENDING,
+                AudienceState.SEED_DELETE_REQUESTED,
+            }:
+                return self._deletion_failed(record, error)
+            return self.abandon(record, f"{describe_state(record.state)} failed: {error}")
+
+    def _step(self, record: ExportRecord) -> ExportRecord:
+        state = record.state
+        now = self.clock()
+        if state in RUNNING:
+            if now - record.state_since > self.stale_after:
+                return self.abandon(
+                    record,
+                    f"the export stopped while {describe_state(state)} "
+                    f"(no progress since {record.state_since:%Y-%m-%d %H:%M:%S} UTC)",
+                )
+            return record
+        if state in SEED_ON_PLATFORM and self._seed_too_old(record, now):
+            return self.abandon(
+                record,
+                f"the seed reached its maximum age of {record.max_seed_age} "
+                f"while {describe_state(state)}; deleted before the lookalike was ready",
+            )
+        handler = self._handlers().get(state)
+        return handler(record) if handler else record
+
+    def _handlers(self) -> dict[AudienceState, Callable[[ExportRecord], ExportRecord]]:
+        return {
+            AudienceState.UPLOADED: self._check_match,
+            AudienceState.MATCHED: self._request_lookalike,
+            AudienceState.LOOKALIKE_REQUESTED: self._check_lookalike,
+            AudienceState.LOOKALIKE_READY: self._delete_seed,
+            AudienceState.SEED_DELETE_PENDING: self._delete_seed,
+            AudienceState.SEED_DELETE_REQUESTED: self._delete_seed,
+        }
+
+    def _seed_too_old(self, record: ExportRecord, now: datetime) -> bool:
+        created = record.seed_created_at or record.created_at
+        return now - created > record.max_seed_age
+
+    def _check_match(self, record: ExportRecord) -> ExportRecord:
+        status = self.destination.match_status(self._seed_id(record))
+        if status.state is MatchState.FLAGGED:
+            return self.abandon(
+                record,
+                f"the platform flagged the seed ({status.operation_code}: {status.description})",
+            )
+        if status.state is MatchState.PROCESSING:
+            return record
+        return self.ledger.record(
+            record.export_id,
+            AudienceState.MATCHED,
+            counts=_approximate_counts(
+                "matched",
+                status.approximate_count_lower_bound,
+                status.approximate_count_upper_bound,
+            ),
+        )
+
+    def _request_lookalike(self, record: ExportRecord) -> ExportRecord:
+        name = lookalike_name(record)
+        existing = [ref for ref in self.destination.list_audiences() if ref.name == name]
+        lookalike_id = (
+            existing[0].audience_id
+            if existing
+            else self.destination.create_lookalike(
+                seed_id=self._seed_id(record),
+                name=name,
+                country=record.country,
+                ratio=record.ratio,
+            )
+        )
+        return self.ledger.record(
+            record.export_id,
+            AudienceState.LOOKALIKE_REQUESTED,
+            lookalike_audience_id=lookalike_id,
+        )
+
+    def _check_lookalike(self, record: ExportRecord) -> ExportRecord:
+        assert record.lookalike_audience_id is not None  # recorded with the request
+        status = self.destination.lookalike_status(record.lookalike_audience_id)
+        if status.state is LookalikeState.POPULATING:
+            return record
+        return self.ledger.record(
+            record.export_id,
+            AudienceState.LOOKALIKE_READY,
+            counts=_approximate_counts(
+                "lookalike",
+                status.approximate_count_lower_bound,
+                status.approximate_count_upper_bound,
+            ),
+        )
+
+    def _delete_seed(self, record: ExportRecord) -> ExportRecord:
+        seed_id = record.seed_audience_id or self._find_orphan(record)
+        if seed_id is None:
+            return self.ledger.record(
+                record.export_id,
+                AudienceState.FAILED,
+                reason="no seed was ever created on the platform",
+            )
+        if record.state is not AudienceState.SEED_DELETE_REQUESTED:
+            record = self.ledger.record(
+                record.export_id, AudienceState.SEED_DELETE_REQUESTED, seed_audience_id=seed_id
+            )
+        try:
+            self.destination.delete_audience(seed_id)
+        except DestinationError as error:
+            if error.kind is not ErrorKind.NOT_FOUND:
+                raise
+        check = self.destination.verify_deleted(seed_id)
+        if not check.verified:
+            return self.ledger.record(
+                record.export_id,
+                AudienceState.SEED_DELETE_PENDING,
+                reason="the platform still returns the seed after its deletion",
+                platform_answer=check.platform_answer,
+            )
+        return self.ledger.record(
+            record.export_id,
+            AudienceState.SEED_DELETION_VERIFIED,
+            platform_answer=check.platform_answer,
+        )
+
+    def _find_orphan(self, record: ExportRecord) -> str | None:
+        """A seed created just before a crash, before its id reached the ledger."""
+        for ref in self.destination.list_audiences():
+            if ref.name == record.seed_name:
+                return ref.audience_id
+        return None
+
+    def abandon(self, record: ExportRecord, reason: str) -> ExportRecord:
+        """Stop the marketing part and delete the seed (or leave it pending deletion)."""
+        logger.warning("export %s: %s", record.export_id, reason)
+        pending = self.ledger.record(
+            record.export_id, AudienceState.SEED_DELETE_PENDING, reason=reason
+        )
+        return self.step(pending)
+
+    def _deletion_failed(self, record: ExportRecord, error: DestinationError) -> ExportRecord:
+        logger.warning(
+            "export %s: %s failed: %s", record.export_id, describe_state(record.state), error
+        )
+        if record.state in RUNNING or record.state in SEED_ON_PLATFORM:
+            return record
+        return self.ledger.record(
+            record.export_id,
+            AudienceState.SEED_DELETE_PENDING,
+            reason=f"deleting the seed failed: {error}",
+        )
+
+    @staticmethod
+    def _seed_id(record: ExportRecord) -> str:
+        assert record.seed_audience_id is not None  # recorded at CREATED
+        return record.seed_audience_id
+
+
+def _approximate_counts(prefix: str, lower: int | None, upper: int | None) -> dict[str, int]:
+    return {
+        f"{prefix}_{bound}": value
+        for bound, value in (("lower_bound", lower), ("upper_bound", upper))
+        if value is not None
+    }
+
+
+def describe_state(state: AudienceState) -> str:
+    """What the export was doing in a state, in words for the ledger and logs."""
+    return {
+        AudienceState.PLANNED: "planning the seed",
+        AudienceState.CREATED: "opening the upload",
+        AudienceState.UPLOADING: "uploading",
+        AudienceState.UPLOADED: "waiting for matching",
+        AudienceState.MATCHED: "requesting the lookalike",
+        AudienceState.LOOKALIKE_REQUESTED: "waiting for the lookalike",
+        AudienceState.LOOKALIKE_READY: "deleting the seed",
+        AudienceState.SEED_DELETE_PENDING: "deleting the seed",
+        AudienceState.SEED_DELETE_REQUESTED: "verifying the seed's deletion",
+    }.get(state, str(state))

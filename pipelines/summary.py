@@ -1,0 +1,62 @@
+"""The run summary: what an export did, in counts, ids and states only."""
+
+from __future__ import annotations
+
+from audiences.ledger import ExportRecord
+
+COUNT_LABELS = (
+    ("eligible", "eligible accounts"),
+    ("invalid", "invalid addresses"),
+    ("suppressed", "suppressed (objections)"),
+    ("duplicates", "duplicates"),
+    ("uploaded", "uploaded"),
+    ("received", "received by the platform"),
+    ("rejected_by_platform", "rejected by the platform"),
+    ("matched_lower_bound", "matched (approx., lower bound)"),
+    ("matched_upper_bound", "matched (approx., upper bound)"),
+    ("lookalike_lower_bound", "lookalike size (approx., lower bound)"),
+)
+
+
+def summary_rows(record: ExportRecord) -> list[tuple[str, str]]:
+    """(label, value) pairs describing one export, for tables and artifacts."""
+    rows: list[tuple[str, str]] = [
+        ("export", record.export_id),
+        ("destination", f"{record.destination} act_{record.ad_account}"),
+        ("lookalike", f"{record.country}, {record.ratio:.0%}"),
+        ("state", str(record.state)),
+    ]
+    if record.dry_run:
+        rows.append(("dry run", "yes: nothing was sent to the platform"))
+    rows += [
+        (label, str(record.counts[key])) for key, label in COUNT_LABELS if key in record.counts
+    ]
+    rows += [
+        (f"invalid: {key.removeprefix('invalid_')}", str(value))
+        for key, value in sorted(record.counts.items())
+        if key.startswith("invalid_")
+    ]
+    optional = (
+        ("seed audience", record.seed_audience_id),
+        ("lookalike audience", record.lookalike_audience_id),
+        ("register version", record.register_version),
+        ("failure", record.failure_reason),
+        ("seed deletion verified at", _time(record)),
+        ("platform's deletion answer", record.deletion_answer),
+    )
+    rows += [(label, value) for label, value in optional if value]
+    return rows
+
+
+def _time(record: ExportRecord) -> str | None:
+    return f"{record.seed_deleted_at:%Y-%m-%d %H:%M:%S} UTC" if record.seed_deleted_at else None
+
+
+def summary_markdown(records: list[ExportRecord]) -> str:
+    """A Markdown report of several exports (a Prefect artifact)."""
+    sections = []
+    for record in records:
+        lines = ["| | |", "|---|---|"]
+        lines += [f"| {label} | {value} |" for label, value in summary_rows(record)]
+        sections.append("\n".join(lines))
+    return "\n\n".join(sections) or "No export to report."

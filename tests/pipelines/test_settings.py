@@ -1,0 +1,91 @@
+"""Settings: embedded defaults, TOML file, environment, and errors that name the setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipelines.settings import SettingsError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+
+
+def test_no_configuration_means_embedded_defaults_in_the_data_folder() -> None:
+    settings = load_settings()
+    assert settings.home == Path(".audience-export")
+    assert settings.source_url == "sqlite:///.audience-export/accounts.sqlite"
+    assert settings.ledger_url == "sqlite:///.audience-export/ledger.sqlite"
+    assert settings.register_config.url == "sqlite:///.audience-export/register.sqlite"
+    assert settings.uses_sandbox
+    assert settings.meta.graph_url == "https://graph.facebook.com"
+
+
+def test_documented_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUDIENCE_EXPORT_HOME", "/srv/ae")
+    monkeypatch.setenv("AUDIENCE_EXPORT_SOURCE_URL", "postgresql://shop@db/shop")
+    monkeypatch.setenv("AUDIENCE_EXPORT_META_GRAPH_URL", "http://127.0.0.1:8765/")
+    monkeypatch.setenv("AUDIENCE_EXPORT_META_ACCESS_TOKEN", "secret-token")
+    monkeypatch.setenv("AUDIENCE_EXPORT_META_APP_SECRET", "app-secret")
+    monkeypatch.setenv("AUDIENCE_EXPORT_META_AD_ACCOUNT", "act_123")
+    settings = load_settings()
+    assert settings.home == Path("/srv/ae")
+    assert settings.source_url == "postgresql://shop@db/shop"
+    assert settings.meta.graph_url == "http://127.0.0.1:8765"
+    assert settings.meta.ad_account == "123"
+    assert settings.meta.access_token is not None
+    assert settings.meta.access_token.get_secret_value() == "secret-token"
+    assert not settings.uses_sandbox
+    assert "secret-token" not in repr(settings)
+    assert "app-secret" not in repr(settings)
+
+
+def test_a_token_alone_means_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUDIENCE_EXPORT_META_ACCESS_TOKEN", "t")
+    settings = load_settings()
+    assert not settings.uses_sandbox
+    assert settings.meta.graph_url == "https://graph.facebook.com"
+
+
+def test_toml_file_and_environment_beats_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "audience-export.toml"
+    config.write_text('[export]\ncountry = "nl"\nratio = 0.05\n[ledger]\nurl = "sqlite:///l.db"\n')
+    monkeypatch.setenv("AUDIENCE_EXPORT_CONFIG", str(config))
+    monkeypatch.setenv("AUDIENCE_EXPORT_LEDGER_URL", "sqlite:///from-env.db")
+    settings = load_settings()
+    assert settings.export.country == "NL"
+    assert settings.export.ratio == 0.05
+    assert settings.ledger_url == "sqlite:///from-env.db"
+
+
+@pytest.mark.parametrize(
+    ("toml", "named"),
+    [
+        ("[export]\nratio = 0.5\n", "export.ratio"),
+        ('[export]\ncountry = "France"\n', "export.country"),
+        ("[export]\nbatch = 3\n", "export.batch"),
+        ("[sourc]\nurl = 'x'\n", "sourc"),
+        ('[meta]\nad_account = "abc"\n', "meta.ad_account"),
+    ],
+)
+def test_invalid_settings_are_named(tmp_path: Path, toml: str, named: str) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(toml)
+    with pytest.raises(SettingsError) as raised:
+        load_settings(config)
+    assert named in str(raised.value)
+    assert str(config) in str(raised.value)
+
+
+def test_unreadable_or_broken_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="cannot read configuration file"):
+        load_settings(tmp_path / "missing.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[export\n")
+    with pytest.raises(SettingsError, match="not valid TOML"):
+        load_settings(broken)
