@@ -95,7 +95,7 @@ class DestinationError(Exception):
         )
 
 
-def _rebuild(  # noqa: PLR0917 - positional, as pickle calls it
+def _rebuild(
     message: str,
     kind: ErrorKind,
     code: int | None,

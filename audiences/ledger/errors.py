@@ -9,7 +9,7 @@ class LedgerError(Exception):
     """The ledger cannot do what was asked (unreachable database, bad event, …)."""
 
 
-class UnknownExport(LedgerError):  # noqa: N818 - reads as a fact, like IllegalTransition
+class UnknownExport(LedgerError):
     """No export with this id is recorded."""
 
     def __init__(self, export_id: str) -> None:
@@ -17,7 +17,7 @@ class UnknownExport(LedgerError):  # noqa: N818 - reads as a fact, like IllegalT
         self.export_id = export_id
 
 
-class IllegalTransition(LedgerError):  # noqa: N818 - the name callers catch
+class IllegalTransition(LedgerError):
     """The state machine does not allow this move from the export's latest state."""
 
     def __init__(
