@@ -1,0 +1,324 @@
+"""``objections`` commands for the privacy officer, built around a configuration source.
+
+The application that mounts them (``pipelines.cli``) passes a callable that
+returns the register configuration, so this package never reads settings itself.
+Nothing here prints a hash or digest; addresses are printed only when decrypted
+on request, or next to the reason an address the officer typed was refused.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from objections.canonical import InvalidAddress
+from objections.config import RegisterConfig
+from objections.errors import RegisterError
+from objections.model import Channel, Objection, Scope, Status, parse_time
+from objections.register import Register
+from objections.transfer import EXPORT_COLUMNS, export_row, read_import, received_time, write_csv
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class RegisterSource:
+    """The register configuration, and whether a missing key file may be generated.
+
+    Only the embedded default (a key file in the data folder) should allow it:
+    a configured key file that is missing is an error, not a reason for new keys.
+    """
+
+    config: RegisterConfig
+    create_keys: bool
+
+
+class ListFormat(StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+
+
+_ById = Annotated[int, typer.Argument(help="Objection id.", show_default=False)]
+_By = Annotated[str, typer.Option("--by", help="Who does this (the reviewer).")]
+_NoteRequired = Annotated[str | None, typer.Option("--note", help="Why (required).")]
+_Note = Annotated[str | None, typer.Option("--note", help="A note for the history.")]
+_Recorder = Annotated[
+    str | None, typer.Option("--by", help="Who records it (default: your login name).")
+]
+
+
+def build_app(source: Callable[[], RegisterSource]) -> typer.Typer:
+    """The ``objections`` command group, opening the register ``source`` describes."""
+    app = typer.Typer(
+        name="objections",
+        help="The objection register: record, review, check and export objections.",
+        no_args_is_help=True,
+    )
+    commands = _Commands(source)
+    for name, command in (
+        ("add", commands.add),
+        ("import", commands.import_),
+        ("list", commands.list_),
+        ("show", commands.show),
+        ("verify", commands.verify),
+        ("reject", commands.reject),
+        ("withdraw", commands.withdraw),
+        ("check", commands.check),
+        ("export", commands.export),
+        ("stats", commands.stats),
+        ("rotate-keys", commands.rotate_keys),
+    ):
+        app.command(name)(command)
+    return app
+
+
+class _Commands:
+    """Each public method is one command; each opens the register for its own run."""
+
+    def __init__(self, source: Callable[[], RegisterSource]) -> None:
+        self._source = source
+
+    @contextmanager
+    def _register(self) -> Iterator[Register]:
+        chosen = self._source()
+        try:
+            opened = Register.open(chosen.config, create_keys=chosen.create_keys)
+        except RegisterError as error:
+            _fail(str(error))
+        if opened.generated_key_file is not None:
+            typer.echo(
+                f"generated new register keys in {opened.generated_key_file} (mode 0600); "
+                "keep a safe copy: without them the register cannot be read",
+                err=True,
+            )
+        try:
+            yield opened
+        except RegisterError as error:
+            _fail(str(error))
+        finally:
+            opened.close()
+
+    def add(
+        self,
+        address: Annotated[str, typer.Argument(help="The e-mail address, as given.")],
+        *,
+        channel: Annotated[Channel, typer.Option(help="How the objection arrived.")],
+        received_at: Annotated[
+            str | None, typer.Option(help="When it arrived (ISO 8601, UTC by default; now).")
+        ] = None,
+        evidence: Annotated[str | None, typer.Option(help="Ticket or letter reference.")] = None,
+        note: _Note = None,
+        scope: Annotated[str, typer.Option(help="'all' or platform names: meta,tiktok")] = "all",
+        by: _Recorder = None,
+    ) -> None:
+        """Record an objection; it suppresses from now on."""
+        received = _parsed(received_time, received_at)
+        platforms = _parsed(Scope.parse, scope)
+        with self._register() as opened:
+            try:
+                added = opened.add(
+                    address,
+                    channel=channel,
+                    by=by or getpass.getuser(),
+                    received_at=received,
+                    evidence=evidence,
+                    note=note,
+                    scope=platforms,
+                )
+            except InvalidAddress as error:
+                _fail(f"{address!r} is not a usable e-mail address: {error.reason}")
+        if added.duplicate:
+            typer.echo(f"already registered as {added.objection_id}")
+        else:
+            typer.echo(f"recorded objection {added.objection_id}: suppressed from now on")
+
+    def import_(
+        self,
+        file: Annotated[Path, typer.Argument(help="CSV file with a header row.", dir_okay=False)],
+        by: _Recorder = None,
+    ) -> None:
+        """Record every valid line of a CSV file (columns: address, channel, received_at,
+        evidence, note, scope); errors are listed by line, duplicates counted."""
+        try:
+            with file.open(newline="", encoding="utf-8-sig") as stream:
+                parsed = read_import(stream)
+        except OSError as error:
+            _fail(f"cannot read {file}: {error.strerror}")
+        except (RegisterError, UnicodeDecodeError) as error:
+            _fail(f"{file}: {error}")
+        with self._register() as opened:
+            results = opened.add_many(parsed.entries, by=by or getpass.getuser())
+        for problem in parsed.errors:
+            typer.echo(f"line {problem.line}: {problem.address!r}: {problem.reason}", err=True)
+        duplicates = sum(result.duplicate for result in results)
+        typer.echo(
+            f"recorded {len(results) - duplicates}, already registered {duplicates}, "
+            f"refused {len(parsed.errors)}"
+        )
+        if parsed.errors:
+            raise typer.Exit(code=1)
+
+    def list_(
+        self,
+        status: Annotated[Status | None, typer.Option(help="Only this status.")] = None,
+        since: Annotated[str | None, typer.Option(help="Received at or after (ISO 8601).")] = None,
+        output: Annotated[ListFormat, typer.Option("--format")] = ListFormat.TABLE,
+        addresses: Annotated[
+            bool, typer.Option("--addresses", help="Decrypt and show addresses (needs the key).")
+        ] = False,
+    ) -> None:
+        """List objections, without addresses unless asked."""
+        after = _parsed(parse_time, since)
+        with self._register() as opened:
+            items = opened.objections(status=status, since=after, with_address=addresses)
+        if output is ListFormat.CSV:
+            write_csv(items, sys.stdout)
+        elif output is ListFormat.JSON:
+            typer.echo(json.dumps([_shown(item, addresses) for item in items], indent=2))
+        else:
+            _print_table(items, addresses)
+
+    def show(
+        self,
+        objection_id: _ById,
+        address: Annotated[bool, typer.Option("--address", help="Decrypt the address.")] = False,
+    ) -> None:
+        """One objection and its history."""
+        with self._register() as opened:
+            item = opened.get(objection_id, with_address=address)
+            entries = opened.history(objection_id)
+        for name, value in _shown(item, address).items():
+            typer.echo(f"{name:>12}: {value}")
+        table = Table("at", "who", "action", "from", "to", "note", title="history")
+        for entry in entries:
+            table.add_row(
+                entry.at.isoformat(timespec="seconds"),
+                entry.actor,
+                entry.action.value,
+                entry.from_status.value if entry.from_status else "",
+                entry.to_status.value,
+                entry.note or "",
+            )
+        Console(width=120).print(table)
+
+    def verify(self, objection_id: _ById, by: _By, note: _Note = None) -> None:
+        """The person's identity was verified."""
+        with self._register() as opened:
+            item = opened.verify(objection_id, by=by, note=note)
+        typer.echo(f"objection {item.id} is {item.status.value}")
+
+    def reject(self, objection_id: _ById, by: _By, note: _NoteRequired = None) -> None:
+        """The identity could not be verified (the objection keeps suppressing)."""
+        with self._register() as opened:
+            item = opened.reject(objection_id, by=by, note=note)
+        typer.echo(f"objection {item.id} is {item.status.value}; it still suppresses")
+
+    def withdraw(self, objection_id: _ById, by: _By, note: _NoteRequired = None) -> None:
+        """The verified person withdrew the objection: uploading may resume."""
+        with self._register() as opened:
+            item = opened.withdraw(objection_id, by=by, note=note)
+        typer.echo(f"objection {item.id} is {item.status.value}; it no longer suppresses")
+
+    def check(
+        self,
+        address: Annotated[str, typer.Argument(help="The e-mail address to look up.")],
+        platform: Annotated[
+            str | None, typer.Option(help="Only objections covering this platform.")
+        ] = None,
+    ) -> None:
+        """Exit 0 and say "suppressed" when the address is on the register, else exit 1."""
+        with self._register() as opened:
+            try:
+                found = opened.matches(address, platform=platform)
+            except InvalidAddress as error:
+                _fail(f"{address!r} is not a usable e-mail address: {error.reason}")
+        if not found:
+            typer.echo("not suppressed")
+            raise typer.Exit(code=1)
+        described = ", ".join(
+            f"objection {item.id} ({item.status.value}, scope {item.scope})" for item in found
+        )
+        typer.echo(f"suppressed: {described}")
+
+    def export(
+        self,
+        output_format: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.CSV,
+        output: Annotated[
+            Path | None,
+            typer.Option("--output", help="File to write (mode 0600); default: standard output."),
+        ] = None,
+    ) -> None:
+        """Every objection with its decrypted address, for the privacy officer."""
+        with self._register() as opened:
+            items = opened.objections(with_address=True)
+        if output is None:
+            write_csv(items, sys.stdout)
+            return
+        descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", newline="", encoding="utf-8") as stream:
+            count = write_csv(items, stream)
+        typer.echo(f"exported {count} objections to {output}", err=True)
+
+    def stats(self) -> None:
+        """Counts by status and channel, and the register version."""
+        with self._register() as opened:
+            figures = opened.stats()
+        typer.echo(f"objections: {figures.total}")
+        typer.echo(f"suppressing: {figures.suppressing}")
+        for status in Status:
+            typer.echo(f"  {status.value}: {figures.by_status.get(status, 0)}")
+        for channel in Channel:
+            typer.echo(f"  {channel.value}: {figures.by_channel.get(channel, 0)}")
+        typer.echo(f"version: {figures.version}")
+
+    def rotate_keys(self, by: _Recorder = None) -> None:
+        """Re-encrypt and re-index every objection under new keys, in one transaction."""
+        with self._register() as opened:
+            rotation = opened.rotate_keys(by=by or getpass.getuser())
+        typer.echo(f"re-encrypted {rotation.rows} objections under key {rotation.key_id}")
+
+
+def _parsed(parse: Callable[[str], _T], text: str | None) -> _T | None:
+    if text is None:
+        return None
+    try:
+        return parse(text)
+    except ValueError as error:
+        _fail(str(error))
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def _shown(item: Objection, with_address: bool) -> dict[str, str]:
+    row = export_row(item)
+    if not with_address:
+        del row["address"]
+    return row
+
+
+def _print_table(items: list[Objection], with_address: bool) -> None:
+    columns = [name for name in EXPORT_COLUMNS if with_address or name != "address"]
+    table = Table(*columns)
+    for item in items:
+        table.add_row(*_shown(item, with_address).values())
+    Console(width=160).print(table)

@@ -1,0 +1,1 @@
+"""Alembic revisions of the register, run programmatically by :func:`objections.store.migrate`."""

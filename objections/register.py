@@ -1,0 +1,384 @@
+"""The register facade: every operation of the privacy officer and the pipeline's suppression."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row
+from sqlalchemy.exc import SQLAlchemyError
+
+from objections import store
+from objections.canonical import canonical_key
+from objections.config import RegisterConfig
+from objections.crypto import AddressCipher
+from objections.errors import KeyConfigurationError, ObjectionNotFoundError, RegisterError
+from objections.keys import (
+    KEY_FILE_SETTING,
+    KeyPair,
+    KeyRing,
+    load_keys,
+    read_key_file,
+    write_key_file,
+)
+from objections.model import (
+    Action,
+    Added,
+    Channel,
+    HistoryEntry,
+    NewObjection,
+    Objection,
+    Scope,
+    Status,
+)
+from objections.review import next_status
+from objections.suppression import Suppression
+
+_SNAPSHOT_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class RegisterStats:
+    total: int
+    by_status: dict[Status, int]
+    by_channel: dict[Channel, int]
+    version: str
+
+    @property
+    def suppressing(self) -> int:
+        return sum(count for status, count in self.by_status.items() if status.suppresses)
+
+
+@dataclass(frozen=True)
+class Rotation:
+    rows: int
+    key_id: str
+
+
+class Register:
+    """The objection register on one database, with the keys of this process.
+
+    Open it with :meth:`open`; close it (or use it as a context manager) when done.
+    """
+
+    def __init__(self, engine: Engine, ring: KeyRing, key_file: Path | None) -> None:
+        self._engine = engine
+        self._ring = ring
+        self._key_file = key_file
+        self.generated_key_file: Path | None = None
+        """The key file :meth:`open` generated, if it did (the caller should say so)."""
+
+    @classmethod
+    def open(cls, config: RegisterConfig, *, create_keys: bool = False) -> Register:
+        """Migrate the database and load the keys; ``create_keys`` generates a missing key file."""
+        keys = load_keys(config, create=create_keys)
+        engine = store.connect(config.url)
+        try:
+            store.migrate(engine)
+            with engine.begin() as connection:
+                if store.read_state(connection) is None:
+                    store.create_state(connection, keys.ring.newest.key_id)
+        except SQLAlchemyError as error:
+            engine.dispose()
+            raise RegisterError(
+                f"cannot open the objection register at {engine.url!r}: {type(error).__name__}"
+            ) from None
+        register = cls(engine, keys.ring, keys.key_file)
+        if keys.generated:
+            register.generated_key_file = keys.key_file
+        try:
+            register.version()  # fails now, not later, when the keys do not fit
+        except KeyConfigurationError:
+            register.close()
+            raise
+        return register
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Register:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # Recording.
+
+    def add(
+        self,
+        address: str,
+        *,
+        channel: Channel,
+        by: str,
+        received_at: datetime | None = None,
+        evidence: str | None = None,
+        note: str | None = None,
+        scope: Scope | None = None,
+    ) -> Added:
+        """Record one objection; a duplicate of a live one is reported, never added twice.
+
+        Raises :class:`~objections.canonical.InvalidAddress` when the address has no key.
+        """
+        entry = NewObjection(address, channel, received_at, evidence, note, scope or Scope())
+        return self.add_many([entry], by=by)[0]
+
+    def add_many(self, entries: Sequence[NewObjection], *, by: str) -> list[Added]:
+        """Record many objections in one transaction; one :class:`Added` per entry, in order."""
+        keys = [canonical_key(entry.address) for entry in entries]
+        now = datetime.now(UTC)
+        results: list[Added] = []
+        with self._engine.begin() as connection:
+            pair = self._pair(store.lock_state(connection)[1])
+            cipher = pair.cipher()
+            digests = pair.blind_index().digest_many(keys)
+            live: dict[bytes, list[tuple[int, Scope]]] = {}
+            for row in store.live_objections_by_digest(connection, digests):
+                live.setdefault(row.blind_index, []).append((row.id, Scope.parse(row.scope)))
+            for entry, digest in zip(entries, digests, strict=True):
+                covering = [
+                    oid for oid, scope in live.get(digest, []) if scope.includes(entry.scope)
+                ]
+                if covering:
+                    results.append(Added(covering[0], duplicate=True))
+                    continue
+                objection_id = self._insert(
+                    connection, entry, digest=digest, pair=pair, cipher=cipher, by=by, now=now
+                )
+                live.setdefault(digest, []).append((objection_id, entry.scope))
+                results.append(Added(objection_id, duplicate=False))
+            if any(not result.duplicate for result in results):
+                store.bump_version(connection)
+        return results
+
+    def _insert(
+        self,
+        connection: Connection,
+        entry: NewObjection,
+        *,
+        digest: bytes,
+        pair: KeyPair,
+        cipher: AddressCipher,
+        by: str,
+        now: datetime,
+    ) -> int:
+        objection_id = store.insert_objection(
+            connection,
+            received_at=entry.received_at or now,
+            channel=entry.channel.value,
+            scope=str(entry.scope),
+            status=Status.RECEIVED.value,
+            evidence=entry.evidence,
+            notes=entry.note,
+            address_sealed=cipher.encrypt(entry.address.strip()),
+            blind_index=digest,
+            key_id=pair.key_id,
+        )
+        store.append_history(
+            connection,
+            objection_id,
+            at=now,
+            actor=by,
+            action=Action.RECORDED,
+            from_status=None,
+            to_status=Status.RECEIVED,
+            note=entry.note,
+        )
+        return objection_id
+
+    # Review.
+
+    def verify(self, objection_id: int, *, by: str, note: str | None = None) -> Objection:
+        """The person's identity was verified."""
+        return self._review(objection_id, Action.VERIFIED, by=by, note=note)
+
+    def reject(self, objection_id: int, *, by: str, note: str | None) -> Objection:
+        """The identity could not be verified; the objection keeps suppressing."""
+        return self._review(objection_id, Action.REJECTED, by=by, note=note)
+
+    def withdraw(self, objection_id: int, *, by: str, note: str | None) -> Objection:
+        """The verified person withdrew the objection; it stops suppressing."""
+        return self._review(objection_id, Action.WITHDRAWN, by=by, note=note)
+
+    def _review(self, objection_id: int, action: Action, *, by: str, note: str | None) -> Objection:
+        now = datetime.now(UTC)
+        with self._engine.begin() as connection:
+            store.lock_state(connection)
+            current = Status(self._row(connection, objection_id).status)
+            status = next_status(action, current, by=by, note=note)
+            store.set_status(connection, objection_id, status, by=by.strip(), at=now)
+            store.append_history(
+                connection,
+                objection_id,
+                at=now,
+                actor=by.strip(),
+                action=action,
+                from_status=current,
+                to_status=status,
+                note=note,
+            )
+            if not status.suppresses:
+                store.bump_version(connection)
+        return self.get(objection_id)
+
+    # Reading.
+
+    def get(self, objection_id: int, *, with_address: bool = False) -> Objection:
+        with self._engine.connect() as connection:
+            row = self._row(connection, objection_id)
+        return self._objection(row, with_address)
+
+    def history(self, objection_id: int) -> list[HistoryEntry]:
+        with self._engine.connect() as connection:
+            self._row(connection, objection_id)
+            return store.history_of(connection, objection_id)
+
+    def objections(
+        self,
+        *,
+        status: Status | None = None,
+        since: datetime | None = None,
+        with_address: bool = False,
+    ) -> list[Objection]:
+        """Objections in id order; addresses only when asked (needs the encryption key)."""
+        with self._engine.connect() as connection:
+            rows = store.objection_rows(connection, status=status, since=since)
+        return [self._objection(row, with_address) for row in rows]
+
+    def matches(self, address: str, *, platform: str | None = None) -> list[Objection]:
+        """The objections that suppress ``address`` (for ``platform``, or for any platform)."""
+        key = canonical_key(address)
+        with self._engine.connect() as connection:
+            state = store.read_state(connection)
+            assert state is not None
+            digest = self._pair(state[1]).blind_index().digest(key)
+            rows = store.live_objections_by_digest(connection, [digest])
+        found = [store.to_objection(row) for row in rows]
+        return [item for item in found if platform is None or item.scope.covers(platform)]
+
+    def stats(self) -> RegisterStats:
+        items = self.objections()
+        return RegisterStats(
+            total=len(items),
+            by_status=dict(Counter(item.status for item in items)),
+            by_channel=dict(Counter(item.channel for item in items)),
+            version=self.version(),
+        )
+
+    # The pipeline's view.
+
+    def version(self) -> str:
+        """Changes whenever suppression may change (add, import, withdraw, rotation); cheap."""
+        with self._engine.connect() as connection:
+            state = store.read_state(connection)
+        assert state is not None
+        counter, key_id = state
+        self._pair(key_id)
+        return f"{counter}-{key_id}"
+
+    def suppression(self, platform: str) -> Suppression:
+        """Digests of everyone not to be uploaded to ``platform``, and their version.
+
+        Reads the state, then the rows, and retries if a key rotation came in
+        between, so the digests and the key always belong together.
+        """
+        for _ in range(_SNAPSHOT_ATTEMPTS):
+            with self._engine.connect() as connection:
+                state = store.read_state(connection)
+                assert state is not None
+                rows = store.objection_rows(connection)
+            counter, key_id = state
+            if all(row.key_id == key_id for row in rows):
+                digests = frozenset(
+                    row.blind_index
+                    for row in rows
+                    if Status(row.status).suppresses and Scope.parse(row.scope).covers(platform)
+                )
+                index = self._pair(key_id).blind_index()
+                return Suppression(f"{counter}-{key_id}", platform.lower(), digests, index)
+        raise RegisterError("the register keys kept changing while the suppression set was read")
+
+    # Keys.
+
+    def rotate_keys(self, *, by: str) -> Rotation:
+        """Re-encrypt and re-index every row under a new key pair, in one transaction.
+
+        Crash-safe against the key file: (1) the file gets the new pair beside
+        the old ones, (2) one transaction rewrites every row and the current
+        key id, (3) the file keeps only the new pair. A crash before (2)
+        commits leaves the database on the old key, still in the file; after,
+        on the new key, already in the file.
+        """
+        if self._key_file is None:
+            raise KeyConfigurationError(
+                "the register keys come from the environment; rotate-keys rotates a key file "
+                f"({KEY_FILE_SETTING})"
+            )
+        ring = read_key_file(self._key_file)
+        new = KeyPair.generate()
+        write_key_file(KeyRing((*ring.pairs, new), ring.source), self._key_file)
+        self._ring = read_key_file(self._key_file)
+        now = datetime.now(UTC)
+        new_cipher, new_index = new.cipher(), new.blind_index()
+        with self._engine.begin() as connection:
+            store.lock_state(connection)
+            rows = store.objection_rows(connection)
+            updates = []
+            for row in rows:
+                address = self._pair(row.key_id).cipher().decrypt(row.address_sealed)
+                updates.append(
+                    {
+                        "oid": row.id,
+                        "sealed": new_cipher.encrypt(address),
+                        "digest": new_index.digest(canonical_key(address)),
+                        "new_key_id": new.key_id,
+                    }
+                )
+                status = Status(row.status)
+                store.append_history(
+                    connection,
+                    row.id,
+                    at=now,
+                    actor=by,
+                    action=Action.KEYS_ROTATED,
+                    from_status=status,
+                    to_status=status,
+                )
+            store.reseal(connection, updates)
+            store.bump_version(connection, key_id=new.key_id)
+        self._ring = KeyRing((new,), ring.source)
+        write_key_file(self._ring, self._key_file)
+        return Rotation(rows=len(rows), key_id=new.key_id)
+
+    # Helpers.
+
+    def _pair(self, key_id: str) -> KeyPair:
+        """The key pair ``key_id``; the key file is re-read once if another process rotated."""
+        try:
+            return self._ring.pair(key_id)
+        except KeyConfigurationError:
+            if self._key_file is None:
+                raise
+            self._ring = read_key_file(self._key_file)
+            return self._ring.pair(key_id)
+
+    def _row(self, connection: Connection, objection_id: int) -> Row[Any]:
+        row = store.objection_row(connection, objection_id)
+        if row is None:
+            raise ObjectionNotFoundError(f"no objection has id {objection_id}")
+        return row
+
+    def _objection(self, row: Row[Any], with_address: bool) -> Objection:
+        address = (
+            self._pair(row.key_id).cipher().decrypt(row.address_sealed) if with_address else None
+        )
+        return store.to_objection(row, address)

@@ -1,0 +1,73 @@
+"""No address, and no plain SHA-256 of one, in the database files (SQLite bytes, pg_dump)."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from objections.canonical import canonical_key
+from objections.config import RegisterConfig
+from objections.model import Channel
+from objections.register import Register
+
+ADDRESSES = ("Privacy.Probe+news@GoogleMail.com", "canary.person@example.org")
+
+
+def forbidden_needles() -> list[bytes]:
+    """Each address in several spellings, and plain SHA-256 (hex and raw) of each."""
+    spellings = {
+        variant
+        for address in ADDRESSES
+        for variant in (address, address.lower(), canonical_key(address))
+    }
+    needles = [spelling.encode() for spelling in spellings]
+    for spelling in spellings:
+        digest = hashlib.sha256(spelling.encode())
+        needles += [digest.hexdigest().encode(), digest.digest()]
+    needles += [b"canary.person", b"privacyprobe"]
+    return needles
+
+
+def fill_and_rotate(config: RegisterConfig) -> None:
+    with Register.open(config) as register:
+        for address in ADDRESSES:
+            added = register.add(address, channel=Channel.EMAIL, by="amy", note="objected")
+            register.verify(added.objection_id, by="bob", note="identity checked")
+        register.rotate_keys(by="amy")
+        register.withdraw(1, by="bob", note="asked again")
+
+
+def assert_clean(content: bytes) -> None:
+    found = [needle for needle in forbidden_needles() if needle in content]
+    assert found == []
+
+
+def test_sqlite_file_holds_neither_address_nor_its_sha256(register_config: RegisterConfig) -> None:
+    fill_and_rotate(register_config)
+    database = Path(make_url(register_config.url).database or "")
+    assert database.stat().st_size > 0
+    assert database.stat().st_mode & 0o777 == 0o600
+    for path in database.parent.glob("register.sqlite*"):
+        assert_clean(path.read_bytes())
+
+
+@pytest.mark.postgres
+def test_pg_dump_holds_neither_address_nor_its_sha256(
+    postgres_url: str, register_config: RegisterConfig
+) -> None:
+    config = register_config.model_copy(update={"url": postgres_url})
+    fill_and_rotate(config)
+    url = make_url(postgres_url).set(drivername="postgresql")
+    dump = subprocess.run(
+        ["pg_dump", "--data-only", url.render_as_string(hide_password=False)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    ).stdout
+    assert b"COPY public.objections " in dump
+    assert b"COPY public.objection_history " in dump
+    assert_clean(dump)
