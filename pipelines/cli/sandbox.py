@@ -1,1 +1,95 @@
-"""``audience-export sandbox``: serve the Graph API sandbox (filled in with the sandbox)."""
+"""``audience-export sandbox``: serve the Graph API sandbox until Ctrl-C (or SIGTERM)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from audiences.meta.config import GRAPH_API_VERSION
+from audiences.sandbox.options import (
+    DEFAULT_ACCESS_TOKEN,
+    DEFAULT_HOST,
+    DEFAULT_RATE_WINDOW_SECONDS,
+    SandboxOptions,
+)
+from audiences.sandbox.server import SandboxServer
+from pipelines.cli.app import app
+
+DEFAULT_PORT = 8765
+
+
+@app.command("sandbox")
+def sandbox(
+    *,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0: any free port).")] = (
+        DEFAULT_PORT
+    ),
+    access_token: Annotated[
+        str, typer.Option(help="The one access token the sandbox accepts.")
+    ] = DEFAULT_ACCESS_TOKEN,
+    app_secret: Annotated[
+        str | None, typer.Option(help="Require appsecret_proof made with this app secret.")
+    ] = None,
+    match_delay: Annotated[
+        float, typer.Option(min=0, help="Seconds a seed stays 'processing' after an upload.")
+    ] = 1.0,
+    lookalike_delay: Annotated[
+        float, typer.Option(min=0, help="Seconds a lookalike takes to populate.")
+    ] = 1.0,
+    latency_ms: Annotated[
+        float, typer.Option(min=0, help="Milliseconds added to every Graph answer.")
+    ] = 0.0,
+    fault_rate: Annotated[
+        float, typer.Option(min=0, max=1, help="Share of Graph calls failing with code 2.")
+    ] = 0.0,
+    rate_limit: Annotated[
+        int | None, typer.Option(min=1, help="Graph requests allowed per rate window.")
+    ] = None,
+    rate_window: Annotated[
+        float, typer.Option(min=0.001, help="Length of the rate limit's rolling window, seconds.")
+    ] = DEFAULT_RATE_WINDOW_SECONDS,
+    random_seed: Annotated[
+        int | None, typer.Option(help="Seed of the fault injector, to replay a run.")
+    ] = None,
+) -> None:
+    """Serve the Graph API sandbox (a local stand-in for Meta) until interrupted."""
+    options = SandboxOptions(
+        host=host,
+        port=port,
+        access_token=access_token,
+        app_secret=app_secret,
+        match_delay_seconds=match_delay,
+        lookalike_delay_seconds=lookalike_delay,
+        latency_ms=latency_ms,
+        fault_rate=fault_rate,
+        rate_limit=rate_limit,
+        rate_window_seconds=rate_window,
+        random_seed=random_seed,
+    )
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        server = SandboxServer(options).start()
+    except OSError as error:
+        typer.echo(f"error: cannot listen on {host}:{port}: {error.strerror}", err=True)
+        raise typer.Exit(code=2) from None
+    typer.echo(f"Graph API sandbox listening on {server.url}/{GRAPH_API_VERSION}")
+    typer.echo(f"access token: {access_token}")
+    typer.echo(f"state: {server.url}/_sandbox/state — stop with Ctrl-C", nl=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        typer.echo("sandbox stopped")

@@ -1,0 +1,299 @@
+"""The Meta destination: custom and lookalike audiences through the facebook-business SDK.
+
+Every call goes through a per-instance ``FacebookAdsApi`` whose session points
+at ``MetaConfig.graph_url`` (production or the sandbox) and signs calls with
+``appsecret_proof`` when an app secret is configured. Identifiers arrive
+already normalised and hashed by :data:`META_EMAIL_PROFILE`; the SDK's own
+normaliser is bypassed with ``pre_hashed=True``. SDK and network exceptions
+are translated by :mod:`audiences.meta.errors` and never leave this module.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import requests
+from facebook_business.adobjects.adaccount import AdAccount
+from facebook_business.adobjects.customaudience import CustomAudience
+from facebook_business.api import FacebookAdsApi
+from facebook_business.exceptions import FacebookRequestError
+from facebook_business.session import FacebookSession
+
+from audiences.destination import (
+    AudienceRef,
+    BatchReceipt,
+    DeletionCheck,
+    LookalikeState,
+    LookalikeStatus,
+    MatchState,
+    MatchStatus,
+    UploadSession,
+)
+from audiences.errors import DestinationError, ErrorKind
+from audiences.identity import NormalisationProfile
+from audiences.meta.config import MetaConfig
+from audiences.meta.errors import translate_request_error, translate_transport_error
+from audiences.meta.http_logs import drop_query_strings_from_urllib3_logs
+from audiences.meta.profile import META_EMAIL_PROFILE
+from audiences.retry import BackoffPolicy, call_with_retry
+
+T = TypeVar("T")
+
+MAX_BATCH_SIZE = 10_000
+"""Meta: at most 10 000 records per ``/users`` request."""
+REMOVE_CHUNK_SIZE = 500
+"""The SDK sends ``DELETE /users`` params in the query string; 500 hashes keep it under 40 kB."""
+LIST_PAGE_SIZE = 100
+STATUS_READY = 200
+STATUS_FLAGGED = 471
+STATUS_FIELDS = (
+    "approximate_count_lower_bound",
+    "approximate_count_upper_bound",
+    "operation_status",
+)
+
+logger = logging.getLogger(__name__)
+
+
+class MetaDestination:
+    """One Meta ad account, as the pipeline's :class:`~audiences.destination.Destination`.
+
+    ``sleep`` and ``jitter`` exist so the backoff policy can be unit-tested;
+    leave them alone otherwise.
+    """
+
+    def __init__(
+        self,
+        config: MetaConfig,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        if config.access_token is None:
+            raise ValueError("meta.access_token is not set: the Meta destination needs a token")
+        if config.ad_account is None:
+            raise ValueError("meta.ad_account is not set: the Meta destination needs an ad account")
+        session = FacebookSession(
+            access_token=config.access_token.get_secret_value(),
+            app_secret=config.app_secret.get_secret_value() if config.app_secret else None,
+            timeout=config.timeout_seconds,
+        )
+        session.GRAPH = config.graph_url
+        self._api = FacebookAdsApi(session, api_version=config.api_version)
+        self._account = AdAccount(f"act_{config.ad_account}", api=self._api)
+        self._policy = BackoffPolicy(
+            max_attempts=config.max_attempts,
+            base_seconds=config.backoff_seconds,
+            max_seconds=config.max_backoff_seconds,
+        )
+        self._sleep = sleep
+        self._jitter = jitter
+        drop_query_strings_from_urllib3_logs()
+
+    @property
+    def name(self) -> str:
+        return "meta"
+
+    @property
+    def profile(self) -> NormalisationProfile:
+        return META_EMAIL_PROFILE
+
+    @property
+    def max_batch_size(self) -> int:
+        return MAX_BATCH_SIZE
+
+    # Seeds.
+
+    def create_seed(self, *, name: str, description: str) -> str:
+        params = {
+            "name": name,
+            "description": description,
+            "subtype": CustomAudience.Subtype.custom,
+            "customer_file_source": CustomAudience.CustomerFileSource.user_provided_only,
+        }
+        created = self._call(
+            "Creating the seed audience",
+            lambda: self._account.create_custom_audience(params=params),
+        )
+        return str(created["id"])
+
+    def list_audiences(self) -> list[AudienceRef]:
+        def every_page() -> list[AudienceRef]:
+            cursor = self._account.get_custom_audiences(
+                fields=["id", "name", "subtype"], params={"limit": LIST_PAGE_SIZE}
+            )
+            return [
+                AudienceRef(str(found["id"]), str(found["name"]), str(found["subtype"]))
+                for found in cursor
+            ]
+
+        return self._call("Listing the ad account's audiences", every_page)
+
+    def start_session(self, *, estimated_total: int) -> UploadSession:
+        # Meta lets the client choose the session id: a random positive 63-bit integer.
+        return UploadSession(session_id=secrets.randbits(63) or 1, estimated_total=estimated_total)
+
+    def upload_batch(
+        self,
+        audience_id: str,
+        hashes: Sequence[str],
+        *,
+        session: UploadSession,
+        batch_seq: int,
+        last_batch: bool,
+    ) -> BatchReceipt:
+        meta_session = {
+            "session_id": session.session_id,
+            "batch_seq": batch_seq,
+            "last_batch_flag": last_batch,
+            "estimated_num_total": session.estimated_total,
+        }
+        answer = self._call(
+            f"Uploading batch {batch_seq} to audience {audience_id}",
+            lambda: CustomAudience(audience_id, api=self._api).add_users(
+                CustomAudience.Schema.email_hash,
+                list(hashes),
+                pre_hashed=True,
+                session=meta_session,
+            ),
+        )
+        return _receipt(answer.json())
+
+    def remove_batch(self, audience_id: str, hashes: Sequence[str]) -> BatchReceipt:
+        receipts = [
+            self._remove_chunk(audience_id, list(hashes[start : start + REMOVE_CHUNK_SIZE]))
+            for start in range(0, len(hashes), REMOVE_CHUNK_SIZE)
+        ]
+        return BatchReceipt(
+            num_received=sum(receipt.num_received for receipt in receipts),
+            num_invalid_entries=sum(receipt.num_invalid_entries for receipt in receipts),
+        )
+
+    def _remove_chunk(self, audience_id: str, chunk: list[str]) -> BatchReceipt:
+        answer = self._call(
+            f"Removing people from audience {audience_id}",
+            lambda: CustomAudience(audience_id, api=self._api).remove_users(
+                CustomAudience.Schema.email_hash, chunk, pre_hashed=True
+            ),
+        )
+        return _receipt(answer.json())
+
+    def match_status(self, audience_id: str) -> MatchStatus:
+        data = self._read(audience_id, STATUS_FIELDS, "Reading the seed's match status")
+        code, description = _operation_status(data)
+        state = (
+            MatchState.READY
+            if code == STATUS_READY
+            else MatchState.FLAGGED
+            if code == STATUS_FLAGGED
+            else MatchState.PROCESSING
+        )
+        lower, upper = _bounds(data)
+        return MatchStatus(state, lower, upper, code, description)
+
+    # Lookalikes.
+
+    def create_lookalike(self, *, seed_id: str, name: str, country: str, ratio: float) -> str:
+        params = {
+            "name": name,
+            "subtype": CustomAudience.Subtype.lookalike,
+            "origin_audience_id": seed_id,
+            "lookalike_spec": json.dumps({"country": country, "ratio": ratio}),
+        }
+        created = self._call(
+            f"Creating a lookalike of audience {seed_id}",
+            lambda: self._account.create_custom_audience(params=params),
+        )
+        return str(created["id"])
+
+    def lookalike_status(self, audience_id: str) -> LookalikeStatus:
+        data = self._read(audience_id, STATUS_FIELDS, "Reading the lookalike's status")
+        code, description = _operation_status(data)
+        state = LookalikeState.READY if code == STATUS_READY else LookalikeState.POPULATING
+        lower, upper = _bounds(data)
+        return LookalikeStatus(state, lower, upper, description)
+
+    # Deletion.
+
+    def delete_audience(self, audience_id: str) -> None:
+        """Delete an audience; one that is already gone (100/33) counts as deleted."""
+        try:
+            self._call(
+                f"Deleting audience {audience_id}",
+                lambda: CustomAudience(audience_id, api=self._api).api_delete(),
+            )
+        except DestinationError as error:
+            if error.kind is not ErrorKind.NOT_FOUND:
+                raise
+            logger.info("Audience %s was already deleted on Meta", audience_id)
+
+    def verify_deleted(self, audience_id: str) -> DeletionCheck:
+        """Verified only when Meta answers code 100, subcode 33 for the audience."""
+        try:
+            self._read(audience_id, ("id",), f"Checking that audience {audience_id} is deleted")
+        except DestinationError as error:
+            if error.code == 100 and error.subcode == 33:
+                return DeletionCheck(True, datetime.now(UTC), str(error))
+            raise
+        return DeletionCheck(False, datetime.now(UTC), "Meta still returns the audience")
+
+    # Plumbing.
+
+    def _read(self, audience_id: str, fields: Sequence[str], what: str) -> dict[str, Any]:
+        found = self._call(
+            what, lambda: CustomAudience(audience_id, api=self._api).api_get(fields=list(fields))
+        )
+        data: dict[str, Any] = found.export_all_data()
+        return data
+
+    def _call(self, what: str, call: Callable[[], T]) -> T:
+        return call_with_retry(
+            lambda: _translated(what, call),
+            policy=self._policy,
+            what=what,
+            sleep=self._sleep,
+            jitter=self._jitter,
+        )
+
+
+def _translated(what: str, call: Callable[[], T]) -> T:
+    """Run one SDK call; its exceptions come out as :class:`DestinationError` only.
+
+    The project error is raised outside the ``except`` block, so neither
+    ``__cause__`` nor ``__context__`` refers to the SDK exception (whose text
+    holds the request params).
+    """
+    try:
+        return call()
+    except FacebookRequestError as error:
+        failure = translate_request_error(error, what)
+    except requests.RequestException as error:
+        failure = translate_transport_error(error, what)
+    raise failure from None
+
+
+def _receipt(answer: Any) -> BatchReceipt:
+    return BatchReceipt(
+        num_received=int(answer["num_received"]),
+        num_invalid_entries=int(answer["num_invalid_entries"]),
+    )
+
+
+def _operation_status(data: dict[str, Any]) -> tuple[int, str]:
+    status = data.get("operation_status") or {}
+    return int(status.get("code", 0)), str(status.get("description", ""))
+
+
+def _bounds(data: dict[str, Any]) -> tuple[int | None, int | None]:
+    def known(name: str) -> int | None:
+        value = data.get(name)
+        return None if value is None or int(value) < 0 else int(value)
+
+    return known("approximate_count_lower_bound"), known("approximate_count_upper_bound")

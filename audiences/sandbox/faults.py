@@ -1,0 +1,132 @@
+"""Trouble on demand: latency, transient faults and a rolling-window rate limiter.
+
+All three can be changed while the sandbox runs; the random generator is
+seeded from the options so that a faulty run can be replayed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from audiences.sandbox.graph import GraphError
+from audiences.sandbox.options import SandboxOptions
+
+RATE_LIMIT_CODE = 80003
+"""Meta's business-use-case rate limit code for custom audiences."""
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One Graph request as it arrived: when, what, and how it was answered."""
+
+    arrived_at: float
+    method: str
+    path: str
+    status: int
+
+
+class Faults:
+    """Decides, per Graph request, whether to delay, fail or throttle it."""
+
+    def __init__(self, options: SandboxOptions, clock: Callable[[], float] = time.time) -> None:
+        self._options = options
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the options the sandbox started with; forget every request."""
+        with self._lock:
+            self.latency_ms = self._options.latency_ms
+            self.fault_rate = self._options.fault_rate
+            self.rate_limit = self._options.rate_limit
+            self.rate_window_seconds = self._options.rate_window_seconds
+            self._random = random.Random(self._options.random_seed)  # noqa: S311 - not crypto
+            self._admitted: deque[float] = deque()
+            self.requests: list[RequestRecord] = []
+
+    def configure(
+        self,
+        *,
+        latency_ms: float | None = None,
+        fault_rate: float | None = None,
+        rate_limit: int | None = None,
+        rate_window_seconds: float | None = None,
+        clear_rate_limit: bool = False,
+    ) -> None:
+        """Change what is given; ``clear_rate_limit`` lifts the limit."""
+        with self._lock:
+            if latency_ms is not None:
+                self.latency_ms = latency_ms
+            if fault_rate is not None:
+                self.fault_rate = fault_rate
+            if rate_limit is not None or clear_rate_limit:
+                self.rate_limit = rate_limit
+            if rate_window_seconds is not None:
+                self.rate_window_seconds = rate_window_seconds
+            self._admitted.clear()
+
+    def delay(self) -> None:
+        """Sleep for the configured latency."""
+        if self.latency_ms > 0:
+            time.sleep(self.latency_ms / 1000)
+
+    def admit(self) -> None:
+        """Raise the error this request gets, if any: rate limit first, then a fault."""
+        with self._lock:
+            now = self._clock()
+            window = self.rate_window_seconds
+            while self._admitted and self._admitted[0] <= now - window:
+                self._admitted.popleft()
+            if self.rate_limit is not None and len(self._admitted) >= self.rate_limit:
+                raise _throttled(self._admitted[0] + window - now)
+            self._admitted.append(now)
+            if self.fault_rate > 0 and self._random.random() < self.fault_rate:
+                raise GraphError(
+                    "An unexpected error has occurred. Please retry your request later.",
+                    2,
+                    http_status=self._random.choice((500, 503)),
+                    is_transient=True,
+                )
+
+    def record(self, arrived_at: float, method: str, path: str, status: int) -> None:
+        """Keep one answered request for ``GET /_sandbox/requests``."""
+        with self._lock:
+            self.requests.append(RequestRecord(arrived_at, method, path, status))
+
+
+def _throttled(seconds_left: float) -> GraphError:
+    """Meta's custom-audience rate limit answer, with its usage header (minutes)."""
+    usage = {
+        "sandbox": [
+            {
+                "type": "custom_audience",
+                "call_count": 100,
+                "total_cputime": 0,
+                "total_time": 0,
+                "estimated_time_to_regain_access": _minutes_rounded_up(seconds_left),
+            }
+        ]
+    }
+    return GraphError(
+        "There have been too many calls from this ad-account. Please wait a bit and try again.",
+        RATE_LIMIT_CODE,
+        type="OAuthException",
+        is_transient=True,
+        headers={"X-Business-Use-Case-Usage": json.dumps(usage)},
+    )
+
+
+def _minutes_rounded_up(seconds: float) -> float:
+    """Minutes, Meta's unit; fractional here since test windows are short.
+
+    Rounded up, so a client that waits exactly this long is never early.
+    """
+    return math.ceil(max(seconds, 0.0) / 60 * 10_000) / 10_000

@@ -1,0 +1,335 @@
+"""What the sandbox platform holds: audiences, upload sessions, ad account terms.
+
+One lock guards everything; every public method takes it, so the threaded
+HTTP server can call in from any request thread.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from audiences.sandbox.graph import GraphError, does_not_exist, invalid_parameter
+from audiences.sandbox.matching import (
+    MIN_LOOKALIKE_SEED,
+    NOMINAL_COUNTRY_POPULATION,
+    UNKNOWN_COUNT,
+    approximate_bounds,
+    is_match,
+    is_sha256_hex,
+)
+
+CUSTOM = "CUSTOM"
+LOOKALIKE = "LOOKALIKE"
+FIRST_AUDIENCE_ID = 23_850_000_000_000_001
+"""Sandbox ids look like Meta's: 17-digit numbers."""
+
+READY = (200, "Normal")
+PROCESSING = (300, "Processing: the audience is being updated")
+FLAGGED = (
+    471,
+    "The custom audience or lookalike is blocked because it suggests the use of "
+    "information (e.g., health, financial) not allowed under Meta's terms.",
+)
+
+
+@dataclass(frozen=True)
+class UploadSpec:
+    """One validated ``/users`` request."""
+
+    entries: Sequence[str]
+    session_id: int | None = None
+    batch_seq: int | None = None
+    last_batch: bool = False
+
+
+@dataclass
+class Audience:
+    """One custom or lookalike audience, deleted or not."""
+
+    id: str
+    account_id: str
+    name: str
+    subtype: str
+    description: str
+    created_at: float
+    updated_at: float
+    customer_file_source: str | None = None
+    origin_audience_id: str | None = None
+    lookalike_spec: dict[str, Any] | None = None
+    members: set[str] = field(default_factory=set)
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    deleted_at: float | None = None
+    flagged: bool = False
+
+    @property
+    def matched(self) -> int:
+        """People in the seed that the sandbox pretends to find on Meta."""
+        return sum(1 for member in self.members if is_match(member))
+
+
+@dataclass
+class _Session:
+    last_seq: int = 0
+    finished: bool = False
+
+
+class SandboxState:
+    """The platform's memory. Time comes from ``clock`` (seconds, like ``time.time``)."""
+
+    def __init__(
+        self,
+        *,
+        match_delay_seconds: float,
+        lookalike_delay_seconds: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.match_delay_seconds = match_delay_seconds
+        self.lookalike_delay_seconds = lookalike_delay_seconds
+        self._clock = clock
+        self._lock = threading.RLock()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every audience, session and terms refusal."""
+        with self._lock:
+            self._audiences: dict[str, Audience] = {}
+            self._sessions: dict[tuple[str, int], _Session] = {}
+            self._terms_refused: set[str] = set()
+            self._ids = itertools.count(FIRST_AUDIENCE_ID)
+
+    # Ad account level.
+
+    def set_terms_accepted(self, account_id: str, accepted: bool) -> None:
+        """Accept or withdraw the custom audience terms of an ad account."""
+        with self._lock:
+            if accepted:
+                self._terms_refused.discard(account_id)
+            else:
+                self._terms_refused.add(account_id)
+
+    def _require_terms(self, account_id: str) -> None:
+        if account_id in self._terms_refused:
+            raise GraphError(
+                "Custom Audience Terms Not Accepted: You'll need to agree to the Custom "
+                "Audience terms before you can create or edit an audience.",
+                200,
+                1870034,
+            )
+
+    def create_custom(
+        self, account_id: str, *, name: str, description: str, customer_file_source: str
+    ) -> Audience:
+        """A new, empty customer-list audience."""
+        with self._lock:
+            self._require_terms(account_id)
+            return self._add(
+                account_id,
+                name=name,
+                subtype=CUSTOM,
+                description=description,
+                customer_file_source=customer_file_source,
+            )
+
+    def create_lookalike(
+        self, account_id: str, *, name: str, origin_id: str, spec: dict[str, Any]
+    ) -> Audience:
+        """A lookalike of a matched seed holding at least 100 matched people."""
+        with self._lock:
+            self._require_terms(account_id)
+            origin = self._audiences.get(origin_id)
+            if origin is None or origin.deleted_at is not None or origin.subtype != CUSTOM:
+                raise invalid_parameter("origin_audience_id is not a custom audience")
+            matched = origin.matched if self._matching_done(origin) else 0
+            if matched < MIN_LOOKALIKE_SEED:
+                raise GraphError(
+                    "(#2654) Failed to create custom audience: the source audience must "
+                    f"have at least {MIN_LOOKALIKE_SEED} matched people",
+                    2654,
+                    type="GraphMethodException",
+                )
+            return self._add(
+                account_id,
+                name=name,
+                subtype=LOOKALIKE,
+                description="",
+                origin_audience_id=origin_id,
+                lookalike_spec=spec,
+            )
+
+    def _add(self, account_id: str, **values: Any) -> Audience:
+        now = self._clock()
+        audience = Audience(
+            id=str(next(self._ids)),
+            account_id=account_id,
+            created_at=now,
+            updated_at=now,
+            **values,
+        )
+        self._audiences[audience.id] = audience
+        return audience
+
+    def list_audiences(self, account_id: str) -> list[Audience]:
+        """The ad account's audiences that are not deleted, oldest first."""
+        with self._lock:
+            return [
+                audience
+                for audience in self._audiences.values()
+                if audience.account_id == account_id and audience.deleted_at is None
+            ]
+
+    # One audience.
+
+    def get(self, audience_id: str, method: str = "GET") -> Audience:
+        """The live audience, else code 100 / subcode 33."""
+        with self._lock:
+            audience = self._audiences.get(audience_id)
+            if audience is None or audience.deleted_at is not None:
+                raise does_not_exist(audience_id, method)
+            return audience
+
+    def delete(self, audience_id: str) -> None:
+        """Delete an audience; its lookalikes survive it."""
+        with self._lock:
+            audience = self.get(audience_id, "DELETE")
+            audience.deleted_at = self._clock()
+            audience.members.clear()
+
+    def flag(self, audience_id: str) -> None:
+        """Make the integrity rules flag an audience (operation status 471)."""
+        with self._lock:
+            self.get(audience_id).flagged = True
+
+    def change_users(self, audience_id: str, upload: UploadSpec, *, remove: bool) -> Audience:
+        """Add or remove the valid entries of one ``/users`` request."""
+        method = "DELETE" if remove else "POST"
+        with self._lock:
+            audience = self.get(audience_id, method)
+            self._require_terms(audience.account_id)
+            if audience.subtype != CUSTOM:
+                raise invalid_parameter("users can only be changed on a customer-list audience")
+            if audience.flagged:
+                raise GraphError(
+                    "Audience Upload Blocked: before updating user memberships, you must "
+                    "resolve integrity restrictions on this audience.",
+                    100,
+                    1713230,
+                    type="GraphMethodException",
+                )
+            if upload.session_id is not None:
+                self._advance_session(audience_id, upload)
+            (audience.removed if remove else audience.added).extend(upload.entries)
+            valid = {entry for entry in upload.entries if is_sha256_hex(entry)}
+            if remove:
+                audience.members -= valid
+            else:
+                audience.members |= valid
+            audience.updated_at = self._clock()
+            return audience
+
+    def _advance_session(self, audience_id: str, upload: UploadSpec) -> None:
+        assert upload.session_id is not None
+        assert upload.batch_seq is not None
+        session = self._sessions.setdefault((audience_id, upload.session_id), _Session())
+        if session.finished:
+            raise invalid_parameter(
+                "this upload session already received its last batch (last_batch_flag)"
+            )
+        if session.last_seq == 0 and upload.batch_seq != 1:
+            raise invalid_parameter("a session's first batch must have batch_seq 1")
+        session.last_seq = max(session.last_seq, upload.batch_seq)
+        session.finished = upload.last_batch
+
+    # What the platform reports.
+
+    def _matching_done(self, audience: Audience) -> bool:
+        delay = (
+            self.match_delay_seconds if audience.subtype == CUSTOM else self.lookalike_delay_seconds
+        )
+        return self._clock() >= audience.updated_at + delay
+
+    def _size(self, audience: Audience) -> int:
+        if audience.subtype == CUSTOM:
+            return audience.matched
+        ratio = float((audience.lookalike_spec or {}).get("ratio", 0.01))
+        return round(NOMINAL_COUNTRY_POPULATION * ratio)
+
+    def describe(self, audience_id: str, fields: Sequence[str]) -> dict[str, Any]:
+        """The Graph fields of an audience that the caller asked for, plus ``id``."""
+        with self._lock:
+            audience = self.get(audience_id)
+            values = self._fields(audience)
+            unknown = [name for name in fields if name not in values]
+            if unknown:
+                raise invalid_parameter(
+                    f"Tried accessing nonexisting field ({unknown[0]}) on node type "
+                    "(CustomAudience)"
+                )
+            return {"id": audience.id} | {name: values[name] for name in fields}
+
+    def _fields(self, audience: Audience) -> dict[str, Any]:
+        done = self._matching_done(audience)
+        lower, upper = approximate_bounds(self._size(audience)) if done else (UNKNOWN_COUNT,) * 2
+        code, description = FLAGGED if audience.flagged else READY if done else PROCESSING
+        values: dict[str, Any] = {
+            "id": audience.id,
+            "name": audience.name,
+            "subtype": audience.subtype,
+            "description": audience.description,
+            "approximate_count_lower_bound": lower,
+            "approximate_count_upper_bound": upper,
+            "operation_status": {"code": code, "description": description},
+            "delivery_status": {
+                "code": 200 if done else 300,
+                "description": "This audience is ready for use."
+                if done
+                else "This audience is still being processed.",
+            },
+            "time_created": int(audience.created_at),
+            "time_updated": int(audience.updated_at),
+        }
+        if audience.subtype == CUSTOM:
+            values["customer_file_source"] = audience.customer_file_source
+        else:
+            values["lookalike_spec"] = audience.lookalike_spec
+            values["origin_audience_id"] = audience.origin_audience_id
+        return values
+
+    # Introspection for tests and the demo (never served on a Graph path).
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """Every audience ever created, deleted ones included; counts, never hashes."""
+        with self._lock:
+            return [
+                {
+                    "id": audience.id,
+                    "account_id": audience.account_id,
+                    "name": audience.name,
+                    "subtype": audience.subtype,
+                    "state": self._fields(audience)["operation_status"]["code"],
+                    "members": len(audience.members),
+                    "matched": audience.matched,
+                    "received": len(audience.added),
+                    "removed": len(audience.removed),
+                    "flagged": audience.flagged,
+                    "deleted": audience.deleted_at is not None,
+                    "origin_audience_id": audience.origin_audience_id,
+                    "time_created": audience.created_at,
+                    "time_updated": audience.updated_at,
+                    "time_deleted": audience.deleted_at,
+                }
+                for audience in self._audiences.values()
+            ]
+
+    def received(self, audience_id: str) -> dict[str, list[str]]:
+        """Every entry an audience was ever sent, kept after deletion (the wiretap)."""
+        with self._lock:
+            audience = self._audiences.get(audience_id)
+            if audience is None:
+                raise does_not_exist(audience_id, "GET")
+            return {"added": list(audience.added), "removed": list(audience.removed)}

@@ -1,0 +1,162 @@
+"""The contract every destination passes: one parametrised suite, real platform calls.
+
+Today the only destination is Meta, through the real SDK over real HTTP to the
+Graph API sandbox. A new platform adds a harness to ``HARNESSES``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from audiences.destination import (
+    AudienceRef,
+    Destination,
+    LookalikeState,
+    MatchState,
+)
+from audiences.errors import DestinationError, ErrorKind
+from audiences.meta.client import MetaDestination
+from tests.audiences.helpers import hashes_of, wait_for
+from tests.fixtures.sandbox import sandbox_meta_config
+
+
+@dataclass(frozen=True)
+class Harness:
+    """A destination plus the platform-side view a test needs to check it."""
+
+    destination: Destination
+    received: Callable[[str], dict[str, list[str]]]
+    """Every identifier the platform received for an audience: added and removed."""
+
+
+def _meta_on_sandbox(request: pytest.FixtureRequest) -> Harness:
+    sandbox = request.getfixturevalue("sandbox")
+    return Harness(MetaDestination(sandbox_meta_config(sandbox)), sandbox.received)
+
+
+HARNESSES: dict[str, Callable[[pytest.FixtureRequest], Harness]] = {
+    "meta-sandbox": _meta_on_sandbox,
+}
+
+
+@pytest.fixture(params=sorted(HARNESSES))
+def harness(request: pytest.FixtureRequest) -> Harness:
+    return HARNESSES[request.param](request)
+
+
+def test_is_a_destination(harness: Harness) -> None:
+    destination = harness.destination
+    assert isinstance(destination, Destination)
+    assert destination.name
+    assert destination.max_batch_size >= 1
+    assert destination.profile.platform == destination.name
+
+
+def test_whole_lifecycle_of_a_seed_and_its_lookalike(harness: Harness) -> None:
+    destination = harness.destination
+    people = hashes_of("contract", 300)
+    batches = [people[:120], people[120:240], people[240:]]
+
+    seed_id = destination.create_seed(name="export-0001", description="contract test seed")
+    assert AudienceRef(seed_id, "export-0001", "CUSTOM") in destination.list_audiences()
+
+    session = destination.start_session(estimated_total=len(people))
+    for number, batch in enumerate(batches, start=1):
+        receipt = destination.upload_batch(
+            seed_id, batch, session=session, batch_seq=number, last_batch=number == len(batches)
+        )
+        assert (receipt.num_received, receipt.num_invalid_entries) == (len(batch), 0)
+    assert harness.received(seed_id)["added"] == people
+
+    removed = destination.remove_batch(seed_id, people[:10])
+    assert (removed.num_received, removed.num_invalid_entries) == (10, 0)
+    assert harness.received(seed_id)["removed"] == people[:10]
+
+    status = wait_for(
+        lambda: destination.match_status(seed_id), lambda s: s.state is MatchState.READY
+    )
+    assert status.approximate_count_lower_bound is not None
+    assert status.approximate_count_upper_bound is not None
+    assert status.approximate_count_upper_bound >= 100
+    assert status.approximate_count_lower_bound < status.approximate_count_upper_bound
+
+    lookalike_id = destination.create_lookalike(
+        seed_id=seed_id, name="export-0001-lookalike", country="FR", ratio=0.01
+    )
+    ready = wait_for(
+        lambda: destination.lookalike_status(lookalike_id),
+        lambda s: s.state is LookalikeState.READY,
+    )
+    assert ready.approximate_count_lower_bound
+
+    assert not destination.verify_deleted(seed_id).verified
+    destination.delete_audience(seed_id)
+    check = destination.verify_deleted(seed_id)
+    assert check.verified
+    assert "code 100, subcode 33" in check.platform_answer
+
+    # The lookalike survives its seed; the seed is gone from the account.
+    assert destination.lookalike_status(lookalike_id).state is LookalikeState.READY
+    assert seed_id not in {ref.audience_id for ref in destination.list_audiences()}
+
+
+def test_seed_reports_processing_until_matched(harness: Harness) -> None:
+    destination = harness.destination
+    seed_id = destination.create_seed(name="export-0002", description="")
+    session = destination.start_session(estimated_total=150)
+    destination.upload_batch(
+        seed_id, hashes_of("processing", 150), session=session, batch_seq=1, last_batch=True
+    )
+    status = destination.match_status(seed_id)
+    assert status.state is MatchState.PROCESSING
+    assert status.approximate_count_lower_bound is None
+
+
+def test_invalid_entries_are_counted_and_not_kept(harness: Harness) -> None:
+    destination = harness.destination
+    seed_id = destination.create_seed(name="export-0003", description="")
+    good = hashes_of("valid", 3)
+    bad = ["not-a-hash", "g" * 64, good[1][:63]]
+    receipt = destination.upload_batch(
+        seed_id,
+        good + bad,
+        session=destination.start_session(estimated_total=6),
+        batch_seq=1,
+        last_batch=True,
+    )
+    assert (receipt.num_received, receipt.num_invalid_entries) == (6, 3)
+
+
+def test_deleting_twice_is_harmless_and_verified(harness: Harness) -> None:
+    destination = harness.destination
+    seed_id = destination.create_seed(name="export-0004", description="")
+    destination.delete_audience(seed_id)
+    destination.delete_audience(seed_id)
+    assert destination.verify_deleted(seed_id).verified
+
+
+def test_every_call_on_a_deleted_seed_is_not_found(harness: Harness) -> None:
+    destination = harness.destination
+    seed_id = destination.create_seed(name="export-0005", description="")
+    destination.delete_audience(seed_id)
+    session = destination.start_session(estimated_total=1)
+    calls: list[Callable[[], object]] = [
+        lambda: destination.match_status(seed_id),
+        lambda: destination.upload_batch(
+            seed_id, hashes_of("late", 1), session=session, batch_seq=1, last_batch=True
+        ),
+        lambda: destination.remove_batch(seed_id, hashes_of("late", 1)),
+    ]
+    for call in calls:
+        with pytest.raises(DestinationError) as raised:
+            call()
+        assert raised.value.kind is ErrorKind.NOT_FOUND
+
+
+def test_sessions_get_distinct_ids(harness: Harness) -> None:
+    ids = {harness.destination.start_session(estimated_total=1).session_id for _ in range(50)}
+    assert len(ids) == 50
+    assert all(0 < session_id < 2**63 for session_id in ids)

@@ -1,0 +1,103 @@
+"""``audience-export sandbox`` as a user starts it: a subprocess on a free port."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+from pydantic import SecretStr
+
+from audiences.errors import DestinationError, ErrorKind
+from audiences.meta.client import MetaDestination
+from audiences.meta.config import MetaConfig
+
+COMMAND = Path(sys.executable).parent / "audience-export"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def sandbox_cli(*options: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    port = free_port()
+    process = subprocess.Popen(
+        [str(COMMAND), "sandbox", "--port", str(port), *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                requests.get(f"{url}/_sandbox/state", timeout=1)
+                break
+            except requests.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the sandbox did not start: {process.communicate()[0]}")
+                time.sleep(0.05)
+        yield url, process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+
+
+def destination(url: str, **changes: object) -> MetaDestination:
+    values: dict[str, object] = {
+        "graph_url": url,
+        "access_token": SecretStr("sandbox-token"),
+        "ad_account": "1000000000000001",
+        "max_attempts": 1,
+    }
+    return MetaDestination(MetaConfig.model_validate(values | changes))
+
+
+def test_cli_serves_the_sdk_with_latency_and_rate_limit() -> None:
+    with sandbox_cli("--latency-ms", "200", "--rate-limit", "3") as (url, process):
+        meta = destination(url)
+        started = time.monotonic()
+        seed_id = meta.create_seed(name="cli", description="")
+        assert time.monotonic() - started >= 0.2
+        assert meta.match_status(seed_id).state == "processing"
+        meta.list_audiences()
+        with pytest.raises(DestinationError) as raised:
+            meta.list_audiences()
+        assert (raised.value.code, raised.value.kind) == (80003, ErrorKind.RATE_LIMITED)
+        assert raised.value.retry_after_seconds is not None
+        assert 0 < raised.value.retry_after_seconds <= 60
+    output = process.stdout.read() if process.stdout else ""
+    assert f"{url}/v26.0" in output
+    assert "sandbox-token" in output
+    assert "sandbox stopped" in output
+    assert process.returncode == 0
+
+
+def test_cli_fault_rate_fails_calls_transiently() -> None:
+    with sandbox_cli("--fault-rate", "1", "--random-seed", "3") as (url, _):
+        with pytest.raises(DestinationError) as raised:
+            destination(url).list_audiences()
+        assert (raised.value.code, raised.value.kind) == (2, ErrorKind.TRANSIENT)
+        assert raised.value.http_status in {500, 503}
+
+
+def test_cli_app_secret_requires_the_proof() -> None:
+    with sandbox_cli("--app-secret", "s3cret", "--access-token", "tok") as (url, _):
+        wrong = destination(url, access_token=SecretStr("tok"), app_secret=SecretStr("wrong"))
+        with pytest.raises(DestinationError) as raised:
+            wrong.list_audiences()
+        assert raised.value.kind is ErrorKind.AUTHENTICATION
+        ok = destination(url, access_token=SecretStr("tok"), app_secret=SecretStr("s3cret"))
+        assert ok.list_audiences() == []

@@ -1,0 +1,109 @@
+"""The sandbox's control endpoints, seen through the Meta destination where it matters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import requests
+
+from audiences.errors import DestinationError, ErrorKind
+from audiences.meta.client import LIST_PAGE_SIZE, MetaDestination
+from tests.audiences.helpers import hashes_of
+from tests.fixtures.sandbox import RunningSandbox
+
+
+def assert_refused(call: Callable[[], object], expected: tuple[int, int, ErrorKind, str]) -> None:
+    """``call`` fails with this code, subcode and kind, and a message saying ``words``."""
+    code, subcode, kind, words = expected
+    with pytest.raises(DestinationError) as raised:
+        call()
+    assert (raised.value.code, raised.value.subcode, raised.value.kind) == (code, subcode, kind)
+    assert words in raised.value.message
+
+
+def test_state_lists_every_audience_with_counts_and_deleted_flag(
+    sandbox: RunningSandbox, meta_destination: MetaDestination
+) -> None:
+    seed_id = meta_destination.create_seed(name="stateful", description="")
+    meta_destination.upload_batch(
+        seed_id,
+        hashes_of("state", 10),
+        session=meta_destination.start_session(estimated_total=10),
+        batch_seq=1,
+        last_batch=True,
+    )
+    meta_destination.delete_audience(seed_id)
+    (audience,) = sandbox.state()
+    assert audience["id"] == seed_id
+    assert audience["subtype"] == "CUSTOM"
+    assert audience["deleted"] is True
+    assert audience["received"] == 10
+    assert audience["members"] == 0
+    assert audience["time_deleted"] >= audience["time_created"]
+    # The wiretap outlives the audience.
+    assert sandbox.received(seed_id)["added"] == hashes_of("state", 10)
+
+
+def test_reset_forgets_everything(
+    sandbox: RunningSandbox, meta_destination: MetaDestination
+) -> None:
+    meta_destination.create_seed(name="forgotten", description="")
+    sandbox.reset()
+    assert sandbox.state() == []
+    assert sandbox.requests() == []
+
+
+def test_listing_follows_cursor_pages(
+    sandbox: RunningSandbox, meta_destination: MetaDestination
+) -> None:
+    names = [f"export-{number:04d}" for number in range(LIST_PAGE_SIZE + 5)]
+    for name in names:
+        meta_destination.create_seed(name=name, description="")
+    assert [ref.name for ref in meta_destination.list_audiences()] == names
+    list_calls = [r for r in sandbox.requests() if r["method"] == "GET"]
+    assert len(list_calls) == 2
+
+
+def test_replaced_token_expires_mid_run(
+    sandbox: RunningSandbox, meta_destination: MetaDestination
+) -> None:
+    meta_destination.create_seed(name="before", description="")
+    sandbox.replace_token("a-fresh-token")
+    assert_refused(
+        lambda: meta_destination.create_seed(name="after", description=""),
+        (190, 463, ErrorKind.AUTHENTICATION, "expired"),
+    )
+
+
+def test_flagged_audience_reports_471_and_blocks_uploads(
+    sandbox: RunningSandbox, meta_destination: MetaDestination
+) -> None:
+    seed_id = meta_destination.create_seed(name="flagged", description="")
+    sandbox.flag(seed_id)
+    assert meta_destination.match_status(seed_id).state == "flagged"
+    assert meta_destination.match_status(seed_id).operation_code == 471
+    session = meta_destination.start_session(estimated_total=2)
+    assert_refused(
+        lambda: meta_destination.upload_batch(
+            seed_id, hashes_of("flagged", 2), session=session, batch_seq=1, last_batch=True
+        ),
+        (100, 1713230, ErrorKind.FLAGGED, "Audience Manager"),
+    )
+
+
+def test_terms_not_accepted_stop_the_export_at_once(
+    sandbox: RunningSandbox, meta_destination: MetaDestination
+) -> None:
+    sandbox.set_terms_accepted(sandbox.ad_account, accepted=False)
+    assert_refused(
+        lambda: meta_destination.create_seed(name="no-terms", description=""),
+        (200, 1870034, ErrorKind.TERMS_NOT_ACCEPTED, "Custom Audience terms"),
+    )
+    assert len(sandbox.requests()) == 1, "a permanent error is not retried"
+    sandbox.set_terms_accepted(sandbox.ad_account, accepted=True)
+    assert meta_destination.create_seed(name="terms", description="")
+
+
+def test_unknown_control_path_is_404(sandbox: RunningSandbox) -> None:
+    assert requests.get(f"{sandbox.url}/_sandbox/nothing", timeout=5).status_code == 404
