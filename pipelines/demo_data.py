@@ -72,11 +72,12 @@ _INVALID: tuple[str | None, ...] = (
     "",
     "   ",
     None,
-    "no-at-sign.example.com",
-    "someone@localhost",
-    "someone@example",
-    "a" * 250 + "@example.com",
+    "no-at-sign{n}.example.com",
+    "someone{n}@localhost",
+    "someone{n}@example",
+    "a" * 250 + "{n}@example.com",
 )
+"""Templates; ``{n}`` is the account id, so invalid addresses are as varied as real ones."""
 _START = datetime(2016, 1, 1, tzinfo=UTC)
 _SPAN = timedelta(days=9 * 365)
 _GMAIL = ("gmail.com", "googlemail.com")
@@ -176,7 +177,8 @@ def _verified(kind: str, rng: random.Random) -> bool:
 def _address(account_id: int, rng: random.Random, mailboxes: list[str]) -> str | None:
     source = _pick(rng, _ADDRESSES)
     if source == "invalid":
-        return rng.choice(_INVALID)
+        template = rng.choice(_INVALID)
+        return template.format(n=account_id) if template else template
     if source == "again" and mailboxes:
         return _respell(rng.choice(mailboxes), rng)
     mailbox = _new_mailbox(account_id, rng)

@@ -5,11 +5,15 @@ home and test database included) is put under one folder, so that the canary
 scans can read all of it.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 SESSION_TMP = Path(tempfile.mkdtemp(prefix="audience-export-tests-"))
+# Registered first, so it runs last: after Prefect's test harness removed its own folder.
+atexit.register(shutil.rmtree, SESSION_TMP, ignore_errors=True)
 os.environ["TMPDIR"] = str(SESSION_TMP)
 tempfile.tempdir = str(SESSION_TMP)
 os.environ["PREFECT_HOME"] = str(SESSION_TMP / "prefect-home")
