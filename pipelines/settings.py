@@ -101,6 +101,11 @@ class ExportSettings(Section):
         description="How long a run waits for matching before leaving it to the reconciler.",
     )
 
+    upload_batch_size: int = Field(
+        default=10_000,
+        ge=1,
+        description="Hashes per upload request; capped at the platform's limit (Meta: 10 000).",
+    )
     stale_after_minutes: float = Field(
         default=30.0,
         gt=0,

@@ -46,6 +46,7 @@ def upload_seed(
     source: Source,
     register: SuppressionSource,
     progress: ProgressReporter,
+    batch_size: int,
 ) -> ExportRecord:
     """Create the seed and upload every admissible hash in one session.
 
@@ -59,7 +60,7 @@ def upload_seed(
     preparer = Preparer(
         profile=destination.profile,
         gate=gate,
-        batch_size=destination.max_batch_size,
+        batch_size=min(batch_size, destination.max_batch_size),
         counts=counts,
     )
     batches = with_last_flag(preparer.batches(source.batches()))

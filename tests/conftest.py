@@ -28,4 +28,5 @@ pytest_plugins = [
     "tests.fixtures.register",
     "tests.fixtures.prefect",
     "tests.fixtures.sandbox",
+    "tests.fixtures.exports",
 ]

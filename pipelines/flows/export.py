@@ -78,6 +78,7 @@ def upload_seed_task(runtime: Runtime, destination: Destination, export_id: str)
             source=source,
             register=runtime.register,
             progress=current_reporter(get_run_logger()),
+            batch_size=runtime.settings.export.upload_batch_size,
         )
 
 
