@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from audiences.ledger import AudienceState
 from pipelines.settings import Settings
-from tests.conftest import SESSION_TMP
-from tests.fixtures.canary import Hit, IdentifierScanner
+from tests.fixtures.canary import scan_everything
 from tests.fixtures.exports import DemoWorld, build_world, run_export
 from tests.fixtures.sandbox import RunningSandbox
 
@@ -23,23 +19,6 @@ def world(export_backend: Settings) -> DemoWorld:
     built = build_world(export_backend)
     assert min(map(len, built.forbidden.values())) > 40, "the demo data lost its realism"
     return built
-
-
-def scan_everything(world: DemoWorld, output: str) -> list[Hit]:
-    """Addresses or hashes of the demo accounts in Prefect's home and database,
-    temp files, the data folder (but the source database itself) and ``output``."""
-    scanner = IdentifierScanner.of(world.addresses)
-    data_folder = world.settings.home
-    temp = [path for path in SESSION_TMP.iterdir() if not path.name.startswith("pytest-of-")]
-    scanned = [data_folder, Path(os.environ["PREFECT_HOME"]), *temp]
-    assert [path for root in scanned for path in root.rglob("prefect*.db")], (
-        "the scan must cover Prefect's database"
-    )
-    source_files = list(data_folder.glob("accounts.sqlite*"))
-    if source_files:  # the scanner does find addresses in a SQLite file
-        assert scanner.scan_files(source_files)
-    hits = scanner.scan_files(scanned, skip=source_files)
-    return hits + scanner.scan_bytes("captured output", output.encode())
 
 
 def test_export_uploads_exactly_the_eligible_non_objectors_and_deletes_the_seed(
@@ -74,7 +53,7 @@ def test_export_uploads_exactly_the_eligible_non_objectors_and_deletes_the_seed(
     assert lookalike["subtype"] == "LOOKALIKE"
 
     captured = capfd.readouterr()
-    assert scan_everything(world, captured.out + captured.err) == []
+    assert scan_everything(world.settings, world.addresses, captured.out + captured.err) == []
 
 
 def test_dry_run_sends_nothing_and_counts_what_it_would_upload(
