@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from audiences.ledger import Ledger
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+@pytest.fixture
+def ledger_url(database_url: str) -> str:
     """URL of an empty ledger database, SQLite or PostgreSQL."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'ledger.sqlite'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
+    return database_url
 
 
 @pytest.fixture
