@@ -31,6 +31,8 @@ class InvalidReason(StrEnum):
 
     MISSING = "missing"
     EMPTY = "empty"
+    UNDECODABLE = "undecodable"
+    """The source held bytes that are not UTF-8 (read as U+FFFD replacement characters)."""
     TOO_LONG = "too_long"
     CONTROL_CHARACTERS = "control_characters"
     NO_AT_SIGN = "no_at_sign"
@@ -41,9 +43,15 @@ class InvalidReason(StrEnum):
 _WRAPPED = r"^[^<>]*<\s*([^<>]*?)\s*>\s*$"
 _MAILTO = r"(?i)^mailto:\s*"
 _CONTROL = r"[\x00-\x1f\x7f]"
+REPLACEMENT_CHARACTER = "\ufffd"
+"""What a source puts where bytes were not UTF-8; never part of a real address."""
 _LOCAL_AT_DOMAIN = r"^[^@\s]+@[^@\s]+$"
-_LABEL = r"[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?"
-_DOMAIN = rf"@(?:{_LABEL}\.)+(?:\p{{L}}{{2,63}}|xn--[a-zA-Z0-9-]{{1,59}})$"
+_LABEL = r"[\p{L}\p{N}]+(?:-+[\p{L}\p{N}]+)*"
+_DOMAIN = rf"@(?:{_LABEL}\.)+(?:\p{{L}}\p{{L}}+|xn--[a-zA-Z0-9-]+)$"
+_LONG_LABEL = r"@(?:[^.]*\.)*[^.]{64}"
+r"""A domain label longer than 63 characters. Checked apart from :data:`_DOMAIN`:
+counted repetitions of Unicode classes (``\p{L}{2,63}``) make RE2 build a
+program so large that compiling it took 0.2 s per batch."""
 
 
 def unwrap_addresses(raw: pa.Array) -> pa.StringArray:
@@ -67,17 +75,25 @@ def invalid_reasons(addresses: pa.StringArray) -> pa.StringArray:
     rules: list[tuple[InvalidReason, pa.Array]] = [
         (InvalidReason.MISSING, pc.is_null(addresses)),
         (InvalidReason.EMPTY, pc.equal(pc.utf8_length(addresses), 0)),
+        (InvalidReason.UNDECODABLE, pc.match_substring(addresses, REPLACEMENT_CHARACTER)),
         (InvalidReason.TOO_LONG, pc.greater(pc.utf8_length(addresses), MAX_ADDRESS_LENGTH)),
         (InvalidReason.CONTROL_CHARACTERS, pc.match_substring_regex(addresses, _CONTROL)),
         (InvalidReason.NO_AT_SIGN, pc.invert(pc.match_substring(addresses, "@"))),
         (InvalidReason.MALFORMED, pc.invert(pc.match_substring_regex(addresses, _LOCAL_AT_DOMAIN))),
-        (InvalidReason.BAD_DOMAIN, pc.invert(pc.match_substring_regex(addresses, _DOMAIN))),
+        (InvalidReason.BAD_DOMAIN, _bad_domain(addresses)),
     ]
     # Every rule but MISSING is null on a null address: nulls count as "no".
     conditions = [pc.fill_null(condition, False) for _, condition in rules]
     names = [reason.value for reason, _ in rules]
     chosen = pc.case_when(pc.make_struct(*conditions, field_names=names), *names)
     return chosen.cast(pa.string())
+
+
+def _bad_domain(addresses: pa.StringArray) -> pa.BooleanArray:
+    """Not letter/digit labels with inner hyphens, a final label of letters (or
+    ``xn--``), each label at most 63 characters."""
+    well_formed = pc.match_substring_regex(addresses, _DOMAIN)
+    return pc.or_(pc.invert(well_formed), pc.match_substring_regex(addresses, _LONG_LABEL))
 
 
 def sha256_hex(values: pa.StringArray) -> list[str]:
@@ -105,5 +121,18 @@ class NormalisationProfile:
 
 
 def trim_and_lowercase(addresses: pa.StringArray) -> pa.StringArray:
-    """Trim white space at both ends and lowercase (Unicode-aware)."""
-    return pc.utf8_lower(pc.utf8_trim_whitespace(addresses))
+    """Trim white space at both ends and lowercase the way Meta's own SDK does.
+
+    The SDK lowercases with Python's ``str.lower`` (full Unicode case mapping:
+    ``İ`` → ``i̇``, a final ``Σ`` → ``ς``); Arrow's ``utf8_lower`` maps one
+    character at a time (``İ`` → ``i``, ``Σ`` → ``σ``), which would hash some
+    addresses unlike the platform and unlike the canonical key that suppression
+    checks. Pure-ASCII rows are lowercased in bulk; the others one by one.
+    """
+    trimmed = pc.utf8_trim_whitespace(addresses)
+    lowered = pc.ascii_lower(trimmed)
+    non_ascii = pc.fill_null(pc.invert(pc.string_is_ascii(trimmed)), False)
+    if not pc.any(non_ascii).as_py():
+        return lowered
+    rows = pc.filter(trimmed, non_ascii).to_pylist()
+    return pc.replace_with_mask(lowered, non_ascii, pa.array([row.lower() for row in rows]))

@@ -50,6 +50,8 @@ class PreparationCounts:
     suppressed_late: int = 0
     duplicates: int = 0
     prepared: int = 0
+    not_utf8: int = 0
+    """E-mails the source could not decode as UTF-8 (each also counted invalid: undecodable)."""
 
     def as_dict(self) -> dict[str, int]:
         """Flat counts for the ledger and the run summary."""
@@ -59,6 +61,7 @@ class PreparationCounts:
             "suppressed": self.suppressed + self.suppressed_late,
             "duplicates": self.duplicates,
             "prepared": self.prepared,
+            "not_utf8": self.not_utf8,
         }
         flat.update({f"invalid_{reason}": count for reason, count in sorted(self.invalid.items())})
         return flat

@@ -25,6 +25,11 @@ T = TypeVar("T")
 class NothingToUpload(Exception):
     """The export has too few addresses left to seed a lookalike."""
 
+    def __init__(self, message: str, counts: dict[str, int]) -> None:
+        super().__init__(message)
+        self.counts = counts
+        """What happened to the rows read so far, for the ledger (counts only)."""
+
 
 def with_last_flag(items: Iterator[T]) -> Iterator[tuple[T, bool]]:
     """Each item with whether it is the last one (reads one item ahead)."""
@@ -36,6 +41,12 @@ def with_last_flag(items: Iterator[T]) -> Iterator[tuple[T, bool]]:
         yield previous, False
         previous = item
     yield previous, True
+
+
+def totals(counts: PreparationCounts, source: Source) -> dict[str, int]:
+    """The preparation counts so far, with the source's count of undecodable e-mails."""
+    counts.not_utf8 = source.undecodable_emails
+    return counts.as_dict()
 
 
 def upload_seed(
@@ -71,17 +82,21 @@ def upload_seed(
         return ledger.record(
             record.export_id,
             AudienceState.DRY_RUN,
-            counts=counts.as_dict(),
+            counts=totals(counts, source),
             register_version=gate.version,
         )
 
     if estimated_total < MIN_SEED_SIZE:
         raise NothingToUpload(
-            f"only {estimated_total} eligible accounts; a lookalike needs at least {MIN_SEED_SIZE}"
+            f"only {estimated_total} eligible accounts; a lookalike needs at least {MIN_SEED_SIZE}",
+            totals(counts, source),
         )
     first = next(batches, None)
     if first is None:
-        raise NothingToUpload("no address is left to upload after validation and suppression")
+        raise NothingToUpload(
+            "no address is left to upload after validation and suppression",
+            totals(counts, source),
+        )
 
     seed_id = destination.create_seed(
         name=record.seed_name,
@@ -123,6 +138,6 @@ def upload_seed(
     return ledger.record(
         record.export_id,
         AudienceState.UPLOADED,
-        counts=counts.as_dict() | sent,
+        counts=totals(counts, source) | sent,
         register_version=gate.version,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from enum import StrEnum
 from typing import Annotated
 
@@ -10,12 +11,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from audiences.ledger import ExportRecord, Ledger
+from audiences.ledger import ExportRecord, Ledger, LedgerError
 from pipelines.cli.app import app
 from pipelines.cli.context import current_settings
 from pipelines.cli.progress_bar import UploadProgressBar
 from pipelines.progress import install_reporter
-from pipelines.runtime import ConfigurationError, resolve_request
+from pipelines.runtime import ExportParameters, RunRefused, check_export
 from pipelines.summary import summary_rows
 
 console = Console()
@@ -53,33 +54,31 @@ def run_export(
     dry_run: bool,
     max_seed_age_hours: float | None,
 ) -> ExportRecord:
-    """Validate, then run the export flow in this process and return its ledger record."""
+    """Check, then run the export flow in this process and return its ledger record.
+
+    The check is the flow's own (:func:`~pipelines.runtime.admit_export`), run
+    before Prefect starts: a refused run is recorded in the ledger as failed
+    and exits with code 2 within a second or two.
+    """
     settings = current_settings()
+    parameters = ExportParameters(
+        destination=destination,
+        ad_account=ad_account,
+        country=country,
+        ratio=ratio,
+        dry_run=dry_run,
+        max_seed_age_hours=max_seed_age_hours,
+    )
     try:
-        resolve_request(
-            settings,
-            destination=destination,
-            ad_account=ad_account,
-            country=country,
-            ratio=ratio,
-            dry_run=dry_run,
-            max_seed_age_hours=max_seed_age_hours,
-        )
-    except ConfigurationError as error:
+        check_export(settings, parameters)
+    except (RunRefused, LedgerError) as error:
         raise fail(str(error), code=2) from None
 
     from pipelines.flows.export import lookalike_export  # noqa: PLC0415 - Prefect loads slowly
 
     install_reporter(UploadProgressBar())
     try:
-        result = lookalike_export(
-            destination=destination or settings.export.destination,
-            ad_account=ad_account,
-            country=country,
-            ratio=ratio,
-            dry_run=dry_run,
-            max_seed_age_hours=max_seed_age_hours,
-        )
+        result = lookalike_export(**asdict(parameters))
     except Exception as error:
         raise fail(f"the export failed: {error}") from None
     finally:

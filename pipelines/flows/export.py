@@ -22,10 +22,10 @@ from audiences.ledger import AudienceState, ExportRecord, LedgerError
 from pipelines.progress import current_reporter
 from pipelines.runtime import (
     ConfigurationError,
+    ExportParameters,
     Runtime,
+    admit_export,
     open_destination,
-    open_runtime,
-    resolve_request,
     utc_now,
 )
 from pipelines.settings import load_settings
@@ -92,7 +92,7 @@ def advance_task(runtime: Runtime, destination: Destination, export_id: str) -> 
 
 @flow(name="lookalike-export", persist_result=False, log_prints=False)
 def lookalike_export(
-    destination: str = "meta",
+    destination: str | None = None,
     ad_account: str | None = None,
     country: str | None = None,
     ratio: float | None = None,
@@ -102,7 +102,7 @@ def lookalike_export(
     """Export eligible accounts to a lookalike audience and delete the seed.
 
     Args:
-        destination: Ad platform (``meta``).
+        destination: Ad platform (``meta``); default from the settings.
         ad_account: Ad account id; default from the settings.
         country: ISO 3166-1 alpha-2 country of the lookalike (default FR).
         ratio: Lookalike size, 0.01 to 0.20 of the country's population.
@@ -111,8 +111,7 @@ def lookalike_export(
     """
     logger = get_run_logger()
     settings = load_settings()
-    request = resolve_request(
-        settings,
+    parameters = ExportParameters(
         destination=destination,
         ad_account=ad_account,
         country=country,
@@ -120,7 +119,8 @@ def lookalike_export(
         dry_run=dry_run,
         max_seed_age_hours=max_seed_age_hours,
     )
-    with open_runtime(settings) as runtime:
+    with admit_export(settings, parameters) as admitted:
+        runtime, request = admitted.runtime, admitted.request
         platform = open_destination(settings, request.destination, request.ad_account)
         record = runtime.ledger.plan_export(request)
         logger.info(
@@ -143,7 +143,9 @@ def _upload(runtime: Runtime, platform: Destination, record: ExportRecord) -> Ex
     try:
         return upload_seed_task(runtime, platform, record.export_id)
     except NothingToUpload as error:
-        runtime.ledger.record(record.export_id, AudienceState.FAILED, reason=str(error))
+        runtime.ledger.record(
+            record.export_id, AudienceState.FAILED, reason=str(error), counts=error.counts
+        )
         raise ExportFailed(str(error)) from None
     except Exception as error:
         reason = f"the upload failed: {error}"
