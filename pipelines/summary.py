@@ -8,6 +8,7 @@ COUNT_LABELS = (
     ("eligible", "eligible accounts"),
     ("invalid", "invalid addresses"),
     ("suppressed", "suppressed (objections)"),
+    ("not_utf8", "e-mails not valid UTF-8 in the source"),
     ("duplicates", "duplicates"),
     ("uploaded", "uploaded"),
     ("received", "received by the platform"),

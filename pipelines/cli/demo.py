@@ -14,6 +14,7 @@ from pipelines.cli.context import current_settings
 from pipelines.cli.export import fail, print_summary, run_export
 from pipelines.demo import write_demo_data
 from pipelines.embedded import embedded_sandbox
+from pipelines.runtime import ExportParameters
 from pipelines.settings import Settings
 
 console = Console()
@@ -72,14 +73,7 @@ def demo(
     sandbox = embedded_sandbox(settings.sandbox)
     console.print(f"Graph API sandbox listening at {sandbox.url}")
 
-    record = run_export(
-        destination=None,
-        ad_account=None,
-        country=None,
-        ratio=None,
-        dry_run=False,
-        max_seed_age_hours=None,
-    )
+    record = run_export(ExportParameters())
     from pipelines.flows.reconcile import reconcile_audiences  # noqa: PLC0415
 
     deadline = time.monotonic() + timeout_seconds

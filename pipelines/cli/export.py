@@ -45,15 +45,7 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code=code)
 
 
-def run_export(
-    *,
-    destination: str | None,
-    ad_account: str | None,
-    country: str | None,
-    ratio: float | None,
-    dry_run: bool,
-    max_seed_age_hours: float | None,
-) -> ExportRecord:
+def run_export(parameters: ExportParameters) -> ExportRecord:
     """Check, then run the export flow in this process and return its ledger record.
 
     The check is the flow's own (:func:`~pipelines.runtime.admit_export`), run
@@ -61,14 +53,6 @@ def run_export(
     and exits with code 2 within a second or two.
     """
     settings = current_settings()
-    parameters = ExportParameters(
-        destination=destination,
-        ad_account=ad_account,
-        country=country,
-        ratio=ratio,
-        dry_run=dry_run,
-        max_seed_age_hours=max_seed_age_hours,
-    )
     try:
         check_export(settings, parameters)
     except (RunRefused, LedgerError) as error:
@@ -102,12 +86,14 @@ def run(
 ) -> None:
     """Run one lookalike export now, in this process."""
     record = run_export(
-        destination=destination,
-        ad_account=ad_account,
-        country=country,
-        ratio=ratio,
-        dry_run=dry_run,
-        max_seed_age_hours=max_seed_age_hours,
+        ExportParameters(
+            destination=destination,
+            ad_account=ad_account,
+            country=country,
+            ratio=ratio,
+            dry_run=dry_run,
+            max_seed_age_hours=max_seed_age_hours,
+        )
     )
     print_summary(record)
     if record.dry_run:
@@ -150,6 +136,9 @@ def show_ledger(
     """Every export: when, where, how many, and when its seed's deletion was verified."""
     with Ledger.open(current_settings().ledger_url) as ledger:
         records = ledger.exports(limit=limit)
+    if not records and output is OutputFormat.TABLE:
+        console.print("No export recorded yet.")
+        return
     if output is OutputFormat.JSON:
         typer.echo(json.dumps([ledger_entry(record) for record in records], indent=2))
         return
