@@ -74,6 +74,14 @@ class Lifecycle:
     def _step(self, record: ExportRecord) -> ExportRecord:
         state = record.state
         now = self.clock()
+        if (state in RUNNING or state in SEED_ON_PLATFORM) and self._seed_too_old(record, now):
+            # Also mid-upload: an upload that outlives the seed's maximum age
+            # (crashed, or configured with a tiny age) does not extend it.
+            return self.abandon(
+                record,
+                f"the seed reached its maximum age of {describe_duration(record.max_seed_age)} "
+                f"while {describe_state(state)}; deleted before the lookalike was ready",
+            )
         if state in RUNNING:
             if now - record.state_since > self.stale_after:
                 return self.abandon(
@@ -82,12 +90,6 @@ class Lifecycle:
                     f"(no progress since {record.state_since:%Y-%m-%d %H:%M:%S} UTC)",
                 )
             return record
-        if state in SEED_ON_PLATFORM and self._seed_too_old(record, now):
-            return self.abandon(
-                record,
-                f"the seed reached its maximum age of {record.max_seed_age} "
-                f"while {describe_state(state)}; deleted before the lookalike was ready",
-            )
         handler = self._handlers().get(state)
         return handler(record) if handler else record
 
@@ -228,6 +230,17 @@ def _approximate_counts(prefix: str, lower: int | None, upper: int | None) -> di
         for bound, value in (("lower_bound", lower), ("upper_bound", upper))
         if value is not None
     }
+
+
+def describe_duration(duration: timedelta) -> str:
+    """A duration in words for the ledger: "48 hours", "90 minutes", "3.6 seconds"."""
+    seconds = duration.total_seconds()
+    count, unit = seconds, "second"
+    for unit_name, length in (("hour", 3600), ("minute", 60)):
+        if (seconds >= length and (seconds / length).is_integer()) or seconds >= 10 * length:
+            count, unit = seconds / length, unit_name
+            break
+    return f"{count:g} {unit}{'' if count == 1 else 's'}"
 
 
 def describe_state(state: AudienceState) -> str:

@@ -57,6 +57,7 @@ class Sandbox:
             except GraphError as error:
                 return Response(error.http_status, error.body())
         arrived_at = time.time()
+        failure: GraphError | None = None
         try:
             self.faults.delay()
             params = parse_params(query, body, content_type)
@@ -64,6 +65,7 @@ class Sandbox:
             self.faults.admit()
             response = Response(200, self._graph.handle(method, path, params))
         except GraphError as error:
+            failure = error
             response = Response(error.http_status, error.body(), error.headers)
-        self.faults.record(arrived_at, method, path, response.status)
+        self.faults.record(arrived_at, method, path, response.status, failure)
         return response

@@ -62,6 +62,12 @@ class ControlRoutes:
             self._credentials.replace_token(token if isinstance(token, str) else None)
         elif path == "/_sandbox/faults":
             self._configure_faults(params)
+        elif path == "/_sandbox/options":
+            delays = _numbers(params, ("match_delay_seconds", "lookalike_delay_seconds"))
+            self._state.set_delays(
+                match_seconds=delays["match_delay_seconds"],
+                lookalike_seconds=delays["lookalike_delay_seconds"],
+            )
         elif (flag := _FLAG.match(path)) is not None:
             self._state.flag(flag["id"])
         elif (terms := _TERMS.match(path)) is not None:
@@ -74,14 +80,9 @@ class ControlRoutes:
         return {"success": True}
 
     def _configure_faults(self, params: Params) -> None:
-        numbers: dict[str, float | None] = {}
-        for name in ("latency_ms", "fault_rate", "rate_limit", "rate_window_seconds"):
-            value = params.get(name)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int | float)
-            ):
-                raise invalid_parameter(f"{name} must be a number")
-            numbers[name] = value
+        numbers = _numbers(
+            params, ("latency_ms", "fault_rate", "rate_limit", "rate_window_seconds")
+        )
         rate_limit = numbers["rate_limit"]
         self._faults.configure(
             latency_ms=numbers["latency_ms"],
@@ -90,6 +91,20 @@ class ControlRoutes:
             rate_window_seconds=numbers["rate_window_seconds"],
             clear_rate_limit="rate_limit" in params and rate_limit is None,
         )
+
+
+def _numbers(params: Params, names: tuple[str, ...]) -> dict[str, float | None]:
+    """The named parameters, each a number or absent (``None``); nothing else is accepted."""
+    unknown = sorted(set(params) - set(names))
+    if unknown:
+        raise invalid_parameter(f"unknown setting {unknown[0]}; known: {', '.join(names)}")
+    numbers: dict[str, float | None] = {}
+    for name in names:
+        value = params.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise invalid_parameter(f"{name} must be a number")
+        numbers[name] = value
+    return numbers
 
 
 def _unknown(path: str) -> GraphError:

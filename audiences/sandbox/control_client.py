@@ -65,3 +65,17 @@ class SandboxControl:
         """Change ``latency_ms``, ``fault_rate``, ``rate_limit`` (None lifts it) or
         ``rate_window_seconds`` while the sandbox runs."""
         self._post("faults", dict(changes))
+
+    def set_delays(
+        self,
+        *,
+        match_delay_seconds: float | None = None,
+        lookalike_delay_seconds: float | None = None,
+    ) -> None:
+        """Change how long matching and lookalikes take while the sandbox runs (reset restores
+        the starting delays); audiences already created follow the new delays."""
+        changes = {
+            "match_delay_seconds": match_delay_seconds,
+            "lookalike_delay_seconds": lookalike_delay_seconds,
+        }
+        self._post("options", {name: value for name, value in changes.items() if value is not None})

@@ -22,6 +22,9 @@ RATE_LIMIT_CODE = 80003
 """Meta's business-use-case rate limit code for custom audiences."""
 
 
+USAGE_HEADER = "X-Business-Use-Case-Usage"
+
+
 @dataclass(frozen=True)
 class RequestRecord:
     """One Graph request as it arrived: when, what, and how it was answered."""
@@ -30,6 +33,10 @@ class RequestRecord:
     method: str
     path: str
     status: int
+    code: int | None = None
+    """The Graph error code of the answer; ``None`` when it succeeded."""
+    regain_access_seconds: float | None = None
+    """For a rate-limit refusal: the wait its usage header announced, in seconds."""
 
 
 class Faults:
@@ -96,10 +103,20 @@ class Faults:
                     is_transient=True,
                 )
 
-    def record(self, arrived_at: float, method: str, path: str, status: int) -> None:
+    def record(
+        self, arrived_at: float, method: str, path: str, status: int, error: GraphError | None
+    ) -> None:
         """Keep one answered request for ``GET /_sandbox/requests``."""
+        answered = RequestRecord(
+            arrived_at,
+            method,
+            path,
+            status,
+            code=error.code if error is not None else None,
+            regain_access_seconds=_announced_wait(error.headers) if error is not None else None,
+        )
         with self._lock:
-            self.requests.append(RequestRecord(arrived_at, method, path, status))
+            self.requests.append(answered)
 
 
 def _throttled(seconds_left: float) -> GraphError:
@@ -120,8 +137,21 @@ def _throttled(seconds_left: float) -> GraphError:
         RATE_LIMIT_CODE,
         type="OAuthException",
         is_transient=True,
-        headers={"X-Business-Use-Case-Usage": json.dumps(usage)},
+        headers={USAGE_HEADER: json.dumps(usage)},
     )
+
+
+def _announced_wait(headers: dict[str, str]) -> float | None:
+    """The ``estimated_time_to_regain_access`` of a usage header we sent, in seconds."""
+    raw = headers.get(USAGE_HEADER)
+    if raw is None:
+        return None
+    minutes = max(
+        entry["estimated_time_to_regain_access"]
+        for entries in json.loads(raw).values()
+        for entry in entries
+    )
+    return float(minutes) * 60
 
 
 def _minutes_rounded_up(seconds: float) -> float:

@@ -89,19 +89,32 @@ class SandboxState:
         lookalike_delay_seconds: float,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.match_delay_seconds = match_delay_seconds
-        self.lookalike_delay_seconds = lookalike_delay_seconds
+        self._initial_delays = (match_delay_seconds, lookalike_delay_seconds)
         self._clock = clock
         self._lock = threading.RLock()
         self.reset()
 
     def reset(self) -> None:
-        """Forget every audience, session and terms refusal."""
+        """Forget every audience, session and terms refusal; back to the starting delays."""
         with self._lock:
+            self.match_delay_seconds, self.lookalike_delay_seconds = self._initial_delays
             self._audiences: dict[str, Audience] = {}
             self._sessions: dict[tuple[str, int], _Session] = {}
             self._terms_refused: set[str] = set()
             self._ids = itertools.count(FIRST_AUDIENCE_ID)
+
+    def set_delays(
+        self, *, match_seconds: float | None = None, lookalike_seconds: float | None = None
+    ) -> None:
+        """Change how long matching and lookalikes take; existing audiences included."""
+        for value in (match_seconds, lookalike_seconds):
+            if value is not None and value < 0:
+                raise invalid_parameter("a delay must not be negative")
+        with self._lock:
+            if match_seconds is not None:
+                self.match_delay_seconds = match_seconds
+            if lookalike_seconds is not None:
+                self.lookalike_delay_seconds = lookalike_seconds
 
     # Ad account level.
 

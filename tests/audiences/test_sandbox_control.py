@@ -9,7 +9,7 @@ import requests
 
 from audiences.errors import DestinationError, ErrorKind
 from audiences.meta.client import LIST_PAGE_SIZE, MetaDestination
-from tests.audiences.helpers import hashes_of
+from tests.audiences.helpers import hashes_of, wait_for
 from tests.fixtures.sandbox import RunningSandbox
 
 
@@ -107,3 +107,54 @@ def test_terms_not_accepted_stop_the_export_at_once(
 
 def test_unknown_control_path_is_404(sandbox: RunningSandbox) -> None:
     assert requests.get(f"{sandbox.url}/_sandbox/nothing", timeout=5).status_code == 404
+
+
+def test_delays_change_while_running_and_reset_restores_them(
+    sandbox: RunningSandbox, meta_destination: MetaDestination
+) -> None:
+    seed_id = meta_destination.create_seed(name="slow", description="")
+    sandbox.set_delays(match_delay_seconds=3600)
+    assert meta_destination.match_status(seed_id).state == "processing"
+    sandbox.set_delays(match_delay_seconds=0)
+    assert meta_destination.match_status(seed_id).state == "ready"
+
+    sandbox.set_delays(lookalike_delay_seconds=3600)
+    sandbox.reset()
+    seed_id = meta_destination.create_seed(name="after reset", description="")
+    meta_destination.upload_batch(
+        seed_id,
+        hashes_of("matched", 400),
+        session=meta_destination.start_session(estimated_total=400),
+        batch_seq=1,
+        last_batch=True,
+    )
+    wait_for(lambda: meta_destination.match_status(seed_id).state, lambda s: s == "ready")
+    lookalike_id = meta_destination.create_lookalike(
+        seed_id=seed_id, name="lookalike", country="FR", ratio=0.01
+    )
+    # Back to the sandbox's starting delay (0.1 s), not the hour set before the reset.
+    wait_for(lambda: meta_destination.lookalike_status(lookalike_id).state, lambda s: s == "ready")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"match_delay_seconds": -1}, {"lookalike_delay_seconds": "soon"}, {"match_delay": 1}],
+)
+def test_bad_delays_are_refused(sandbox: RunningSandbox, body: dict[str, object]) -> None:
+    answer = requests.post(f"{sandbox.url}/_sandbox/options", json=body, timeout=5)
+    assert answer.status_code == 400
+    assert "delay" in answer.json()["error"]["message"]
+
+
+def test_requests_record_the_error_code_and_the_announced_wait(
+    sandbox: RunningSandbox, meta_destination: MetaDestination
+) -> None:
+    sandbox.set_faults(rate_limit=1, rate_window_seconds=0.3)
+    meta_destination.list_audiences()
+    meta_destination.list_audiences()
+    first, refused, retried = sandbox.requests()
+    assert (first["code"], first["regain_access_seconds"]) == (None, None)
+    assert refused["code"] == 80003
+    assert 0 < refused["regain_access_seconds"] <= 0.3 + 0.006
+    assert retried["code"] is None
+    assert retried["arrived_at"] >= refused["arrived_at"] + refused["regain_access_seconds"]
