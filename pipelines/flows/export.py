@@ -135,6 +135,8 @@ def lookalike_export(
             description="Counts, audience ids and states of this export (no identifiers).",
         )
         logger.info("export %s ended in state %s", record.export_id, record.state)
+        if record.failure_reason is not None:
+            raise ExportFailed(f"the export was stopped: {record.failure_reason}")
         return {"export_id": record.export_id, "state": str(record.state), **record.counts}
 
 
@@ -151,7 +153,14 @@ def _upload(runtime: Runtime, platform: Destination, record: ExportRecord) -> Ex
         reason = f"the upload failed: {error}"
         # From PLANNED too: a seed created just before the failure is found
         # by its name and deleted; if there is none, the export ends FAILED.
-        runtime.lifecycle(platform).abandon(runtime.ledger.get(record.export_id), reason)
+        abandoned = runtime.lifecycle(platform).abandon(
+            runtime.ledger.get(record.export_id), reason
+        )
+        if abandoned.state is AudienceState.SEED_DELETE_PENDING:
+            reason += (
+                f"; the seed audience {abandoned.seed_audience_id} could not be deleted yet: "
+                "`audience-export reconcile` deletes it once the problem is fixed"
+            )
         raise ExportFailed(reason) from None
 
 

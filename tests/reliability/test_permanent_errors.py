@@ -120,13 +120,6 @@ def test_seed_flagged_mid_upload_is_deleted_at_once(
     assert [a for a in sandbox.state() if a["subtype"] == "LOOKALIKE"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "pipelines/flows/export.py: a run whose export was abandoned after the upload "
-        "(seed flagged while matching) ends 'Completed' instead of failing"
-    ),
-)
 def test_seed_flagged_while_matching_fails_the_run_and_is_deleted(
     world: DemoWorld, sandbox: RunningSandbox, capfd: pytest.CaptureFixture[str]
 ) -> None:
