@@ -9,12 +9,12 @@ import typer
 from rich.console import Console
 
 from audiences.ledger import Ledger
+from pipelines.admission import ExportParameters
 from pipelines.cli.app import app
 from pipelines.cli.context import current_settings
 from pipelines.cli.export import fail, print_summary, run_export
 from pipelines.demo import write_demo_data
 from pipelines.embedded import embedded_sandbox
-from pipelines.runtime import ExportParameters
 from pipelines.settings import Settings
 
 console = Console()

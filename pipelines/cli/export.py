@@ -12,11 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 from audiences.ledger import ExportRecord, Ledger, LedgerError
+from pipelines.admission import ExportParameters, RunRefused, check_export
 from pipelines.cli.app import app
 from pipelines.cli.context import current_settings
 from pipelines.cli.progress_bar import UploadProgressBar
 from pipelines.progress import install_reporter
-from pipelines.runtime import ExportParameters, RunRefused, check_export
 from pipelines.summary import summary_rows
 
 console = Console()
@@ -48,7 +48,7 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 def run_export(parameters: ExportParameters) -> ExportRecord:
     """Check, then run the export flow in this process and return its ledger record.
 
-    The check is the flow's own (:func:`~pipelines.runtime.admit_export`), run
+    The check is the flow's own (:func:`~pipelines.admission.admit_export`), run
     before Prefect starts: a refused run is recorded in the ledger as failed
     and exits with code 2 within a second or two.
     """

@@ -19,15 +19,9 @@ from prefect.cache_policies import NO_CACHE
 from audiences.destination import Destination
 from audiences.errors import DestinationError
 from audiences.ledger import AudienceState, ExportRecord, LedgerError
+from pipelines.admission import ExportParameters, admit_export
 from pipelines.progress import current_reporter
-from pipelines.runtime import (
-    ConfigurationError,
-    ExportParameters,
-    Runtime,
-    admit_export,
-    open_destination,
-    utc_now,
-)
+from pipelines.runtime import ConfigurationError, Runtime, open_destination, utc_now
 from pipelines.settings import load_settings
 from pipelines.sources import SourceError, open_source
 from pipelines.summary import summary_markdown

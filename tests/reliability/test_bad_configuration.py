@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from audiences.ledger import AudienceState, ExportRecord, Ledger
+from pipelines.admission import RunRefused
 from pipelines.demo_data import generate_accounts, write_accounts
-from pipelines.runtime import RunRefused
 from tests.fixtures.exports import configure_export, run_export
 from tests.fixtures.register import generated_key_file
 from tests.fixtures.sandbox import RunningSandbox

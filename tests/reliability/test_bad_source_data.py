@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from audiences.ledger import AudienceState
-from pipelines.runtime import RunRefused
+from pipelines.admission import RunRefused
 from pipelines.settings import Settings
 from tests.fixtures.exports import configure_export, latest_export, meta_hash, run_export
 from tests.fixtures.register import generated_key_file

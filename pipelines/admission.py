@@ -1,0 +1,195 @@
+"""Admit an export, or refuse it before its first platform call and record why.
+
+An unknown destination, a bad country or ratio, a missing token or ad
+account, an unreachable source or unusable register keys all stop the run
+with a message that names the problem; :func:`admit_export` records every
+such refusal in the ledger as a FAILED export, with the request as given.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from audiences.ledger import AudienceState, ExportRecord, ExportRequest, Ledger, LedgerError
+from audiences.meta.config import MetaConfig
+from objections.errors import RegisterError
+from pipelines.runtime import DESTINATIONS, ConfigurationError, Runtime, check_destination
+from pipelines.settings import SANDBOX_AD_ACCOUNT, Settings, validate_country, validate_ratio
+from pipelines.sources import SourceError, open_source
+from pipelines.stores import open_ledger, open_register
+
+MAX_SEED_AGE_HOURS = 24 * 30
+
+
+class RunRefused(Exception):
+    """An export was refused before its first platform call; the ledger says why."""
+
+    def __init__(self, record: ExportRecord) -> None:
+        super().__init__(
+            f"{record.failure_reason} (recorded as failed export {record.export_id} in the ledger)"
+        )
+        self.record = record
+
+
+REFUSALS = (ConfigurationError, SourceError, RegisterError)
+"""What refuses an export before it starts; their messages name the problem, never a row."""
+
+
+@dataclass(frozen=True)
+class ExportParameters:
+    """An export as asked for (flow parameters, CLI options): ``None`` means the setting."""
+
+    destination: str | None = None
+    ad_account: str | None = None
+    country: str | None = None
+    ratio: float | None = None
+    dry_run: bool = False
+    max_seed_age_hours: float | None = None
+
+
+def resolve_request(settings: Settings, parameters: ExportParameters) -> ExportRequest:
+    """Flow parameters over settings defaults, validated."""
+    asked = requested(settings, parameters)
+    if asked.destination not in DESTINATIONS:
+        raise ConfigurationError(
+            f"unknown destination {asked.destination!r}; "
+            f"known destinations: {', '.join(DESTINATIONS)}"
+        )
+    hours = _max_seed_age_hours(settings, parameters)
+    if not 0 < hours <= MAX_SEED_AGE_HOURS:
+        raise ConfigurationError(
+            f"max seed age must be between 0 and {MAX_SEED_AGE_HOURS} hours (got {hours})"
+        )
+    try:
+        return ExportRequest(
+            destination=asked.destination,
+            ad_account=_ad_account(settings, parameters.ad_account),
+            country=validate_country(asked.country),
+            ratio=validate_ratio(asked.ratio),
+            dry_run=asked.dry_run,
+            max_seed_age=timedelta(hours=hours),
+        )
+    except ValueError as error:
+        raise ConfigurationError(str(error)) from None
+
+
+def requested(settings: Settings, parameters: ExportParameters) -> ExportRequest:
+    """The request as given, settings defaults filled in, not validated.
+
+    This is what the ledger records for a refused run (country ``France``
+    stays ``France``); only what the ledger itself cannot store is replaced:
+    a seed age that is not positive by the default, a ratio that is not a
+    number by 0.
+    """
+    defaults = settings.export
+    hours = _max_seed_age_hours(settings, parameters)
+    ratio = parameters.ratio if parameters.ratio is not None else defaults.ratio
+    return ExportRequest(
+        destination=parameters.destination or defaults.destination,
+        ad_account=parameters.ad_account or _default_ad_account(settings) or "",
+        country=parameters.country or defaults.country,
+        ratio=ratio if math.isfinite(ratio) else 0.0,
+        dry_run=parameters.dry_run,
+        max_seed_age=timedelta(
+            hours=hours if 0 < hours <= MAX_SEED_AGE_HOURS else defaults.max_seed_age_hours
+        ),
+    )
+
+
+def _max_seed_age_hours(settings: Settings, parameters: ExportParameters) -> float:
+    asked = parameters.max_seed_age_hours
+    return asked if asked is not None else settings.export.max_seed_age_hours
+
+
+def _default_ad_account(settings: Settings) -> str | None:
+    if settings.meta.ad_account is None and settings.uses_sandbox:
+        return SANDBOX_AD_ACCOUNT
+    return settings.meta.ad_account
+
+
+def _ad_account(settings: Settings, requested_account: str | None) -> str:
+    chosen = requested_account or _default_ad_account(settings)
+    if chosen is None:
+        raise ConfigurationError(
+            "no ad account: pass --ad-account or set AUDIENCE_EXPORT_META_AD_ACCOUNT"
+        )
+    try:
+        account = MetaConfig(ad_account=chosen).ad_account
+    except ValueError as error:
+        raise ConfigurationError(
+            f"ad account must be digits, optionally prefixed by act_ (got {chosen!r})"
+        ) from error
+    assert account is not None
+    return account
+
+
+@dataclass(frozen=True)
+class AdmittedExport:
+    """An export that passed every check: its runtime and its validated request."""
+
+    runtime: Runtime
+    request: ExportRequest
+
+
+@contextmanager
+def admit_export(settings: Settings, parameters: ExportParameters) -> Iterator[AdmittedExport]:
+    """Check everything an export needs before its first platform call, cheapest first.
+
+    The ledger opens first: without it nothing can be recorded, and its
+    :class:`LedgerError` names it. Then the parameters, the destination's
+    credentials, the source (read-only) and the register: any of those
+    failing is recorded by :func:`record_refused_run` and raised as
+    :class:`RunRefused`. The source is checked before the register because
+    opening the register creates its database: a refused run writes nothing
+    but its ledger entry.
+    """
+    with open_ledger(settings) as ledger, ExitStack() as stack:
+        try:
+            request = resolve_request(settings, parameters)
+            check_destination(settings, request.destination)
+            check_source(settings)
+            register = stack.enter_context(open_register(settings))
+        except REFUSALS as error:
+            raise RunRefused(record_refused_run(ledger, settings, parameters, str(error))) from None
+        yield AdmittedExport(Runtime(settings, ledger, register), request)
+
+
+def check_export(settings: Settings, parameters: ExportParameters) -> None:
+    """:func:`admit_export`, then close everything: the command line's check before Prefect."""
+    with admit_export(settings, parameters):
+        pass
+
+
+def record_refused_run(
+    ledger: Ledger, settings: Settings, parameters: ExportParameters, reason: str
+) -> ExportRecord:
+    """The one ledger entry of a refused export: the request as given, FAILED with ``reason``.
+
+    Raises :class:`LedgerError` (still naming ``reason``) when the ledger
+    cannot store the request as given.
+    """
+    try:
+        record = ledger.plan_export(requested(settings, parameters))
+        return ledger.record(
+            record.export_id,
+            AudienceState.FAILED,
+            reason=f"refused before anything was sent: {reason}",
+        )
+    except SQLAlchemyError as error:
+        raise LedgerError(
+            f"{reason} (nothing was sent; the ledger could not record the refused export: "
+            f"{type(error).__name__})"
+        ) from None
+
+
+def check_source(settings: Settings) -> None:
+    """Open the source read-only and run its eligibility check; :class:`SourceError` if not."""
+    source = settings.source
+    with open_source(settings.source_url, query=source.query, batch_rows=source.batch_rows):
+        pass

@@ -1,0 +1,56 @@
+"""Open the ledger and the objection register with errors that name them (never a password)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from audiences.ledger import Ledger, LedgerError
+from objections.errors import RegisterError
+from objections.register import Register
+from pipelines.settings import Settings
+
+
+@contextmanager
+def open_ledger(settings: Settings) -> Iterator[Ledger]:
+    """The ledger; :class:`LedgerError` naming it (never its password) when it cannot open."""
+    try:
+        ledger = Ledger.open(settings.ledger_url)
+    except (OSError, SQLAlchemyError) as error:
+        where = display_url(settings.ledger_url)
+        raise LedgerError(f"cannot open the ledger at {where}: {describe_cause(error)}") from None
+    with ledger:
+        yield ledger
+
+
+def open_register(settings: Settings) -> Register:
+    """The objection register; :class:`RegisterError` naming it when it cannot open.
+
+    Never generates keys: a missing or unreadable key file is refused before
+    the register's database is created.
+    """
+    config = settings.register_config
+    try:
+        return Register.open(config)
+    except (OSError, SQLAlchemyError) as error:
+        where = display_url(config.url)
+        raise RegisterError(
+            f"cannot open the objection register at {where}: {describe_cause(error)}"
+        ) from None
+
+
+def display_url(url: str) -> str:
+    """A database URL with its password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "an unparsable URL"
+
+
+def describe_cause(error: Exception) -> str:
+    """The first line of an OS error, else only the error's type (its text may hold values)."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines and isinstance(error, OSError) else type(error).__name__
