@@ -79,10 +79,7 @@ class Register:
         keys = load_keys(config, create=create_keys)
         engine = store.connect(config.url)
         try:
-            store.migrate(engine)
-            with engine.begin() as connection:
-                if store.read_state(connection) is None:
-                    store.create_state(connection, keys.ring.newest.key_id)
+            store.set_up(engine, keys.ring.newest.key_id)
         except SQLAlchemyError as error:
             engine.dispose()
             raise RegisterError(

@@ -1,4 +1,10 @@
-"""Database access: engine, migrations, and the few statements the register runs."""
+"""Database access: engine, migrations, and the few statements the register runs.
+
+Several processes may open the register at once (an export, the reconciler, the
+privacy officer's commands): setting up a new database is serialised (SQLite's
+write lock, taken up front; a PostgreSQL advisory lock), and a SQLite writer
+waits up to :data:`SQLITE_BUSY_TIMEOUT_SECONDS` for another one to finish.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ from sqlalchemy import (
     Row,
     bindparam,
     create_engine,
+    func,
     insert,
     select,
     update,
@@ -27,6 +34,9 @@ from objections.schema import history, objections, register_state
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _LOOKUP_CHUNK = 500
+_SETUP_LOCK = 0x0B1EC7
+"""PostgreSQL advisory lock key: processes opening a new register set it up one at a time."""
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 
 
 def connect(url: str) -> Engine:
@@ -34,21 +44,42 @@ def connect(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        path = Path(parsed.database)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    return create_engine(parsed, hide_parameters=True)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, hide_parameters=True)
+    if parsed.database not in (None, "", ":memory:"):
+        _create_private_file(Path(parsed.database))
+    return create_engine(
+        parsed, hide_parameters=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+    )
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the register's tables to the newest Alembic revision."""
+def _create_private_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # there already, or another process created it just now
+        return
+    os.close(descriptor)
+
+
+def set_up(engine: Engine, key_id: str) -> None:
+    """Migrate to the newest revision and create the state row, one process at a time."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(select(func.pg_advisory_xact_lock(_SETUP_LOCK)))
+        elif connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        migrate(connection)
+        if read_state(connection) is None:
+            create_state(connection, key_id)
+
+
+def migrate(connection: Connection) -> None:
+    """Bring the register's tables to the newest Alembic revision, on ``connection``."""
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
 
 
 def read_state(connection: Connection) -> tuple[int, str] | None:

@@ -1,0 +1,164 @@
+"""A crash: the export process is killed (SIGKILL) mid-upload; the reconciler cleans up.
+
+The sandbox runs in this process, so it outlives the killed ``audience-export run``.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from audiences.ledger import AudienceState, Ledger
+from audiences.meta.client import MetaDestination
+from pipelines.settings import Settings
+from tests.fixtures.canary import scan_everything
+from tests.fixtures.exports import (
+    batches_sent,
+    build_world,
+    export_request,
+    flow_run_artifacts,
+    identifiers_in_artifacts,
+    run_export,
+    run_reconcile,
+    start_cli,
+    wait_for_ledger,
+)
+from tests.fixtures.sandbox import RunningSandbox, sandbox_meta_config
+
+pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_server")]
+
+STALE_AFTER_MINUTES = "0.002"
+"""0.12 s: with this, the reconciler takes any export without progress as crashed."""
+
+
+def take_stopped_exports_as_crashed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let the reconciler treat an export without recent progress as crashed."""
+    monkeypatch.setenv("AUDIENCE_EXPORT_EXPORT_STALE_AFTER_MINUTES", STALE_AFTER_MINUTES)
+    time.sleep(0.2)
+
+
+def undeleted_seeds(sandbox: RunningSandbox) -> list[str]:
+    """Ids of customer-list audiences still on the platform."""
+    return [
+        audience["id"]
+        for audience in sandbox.state()
+        if audience["subtype"] == "CUSTOM" and not audience["deleted"]
+    ]
+
+
+def test_an_export_killed_mid_upload_has_its_seed_deleted_by_the_reconciler(
+    export_settings: Settings,
+    sandbox: RunningSandbox,
+    prefect_server: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    from pipelines.flows.reconcile import reconcile_audiences  # noqa: PLC0415 - after Prefect set-up
+
+    world = build_world(export_settings)
+    sandbox.set_faults(latency_ms=150)
+    output = tmp_path / "killed-run.out"
+    process = start_cli(output, prefect_server, "run", EXPORT_UPLOAD_BATCH_SIZE="100")
+    try:
+        wait_for_ledger(
+            export_settings,
+            [process],
+            lambda exports: bool(exports) and batches_sent(exports[0]) >= 2,
+        )
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    sandbox.set_faults(latency_ms=0)
+
+    with Ledger.open(export_settings.ledger_url) as ledger:
+        (killed,) = ledger.exports()
+    assert killed.state is AudienceState.UPLOADING
+    assert killed.seed_audience_id is not None
+    partial = sandbox.received(killed.seed_audience_id)["added"]
+    assert 200 <= len(partial) < len(world.expected), "the seed holds a partial upload"
+    assert undeleted_seeds(sandbox) == [killed.seed_audience_id]
+
+    # Within the stale window the reconciler leaves the export alone: it may still be running.
+    assert run_reconcile() == {"unfinished": 1, "finished": 0}
+    assert undeleted_seeds(sandbox) == [killed.seed_audience_id]
+
+    take_stopped_exports_as_crashed(monkeypatch)
+    reconciled = reconcile_audiences(return_state=True)
+    assert reconciled.result() == {"unfinished": 0, "finished": 1}
+
+    with Ledger.open(export_settings.ledger_url) as ledger:
+        cleaned = ledger.get(killed.export_id)
+        states = [event.state for event in ledger.history(killed.export_id)]
+    assert cleaned.state is AudienceState.SEED_DELETION_VERIFIED
+    assert cleaned.failure_reason is not None
+    assert cleaned.failure_reason.startswith("the export stopped while uploading")
+    assert cleaned.deletion_answer is not None
+    assert "subcode 33" in cleaned.deletion_answer
+    assert states[-3:] == [
+        AudienceState.SEED_DELETE_PENDING,
+        AudienceState.SEED_DELETE_REQUESTED,
+        AudienceState.SEED_DELETION_VERIFIED,
+    ]
+    assert sandbox.audience(killed.seed_audience_id)["deleted"]
+    artifacts = flow_run_artifacts(reconciled.state_details.flow_run_id)
+    assert [artifact.key for artifact in artifacts] == ["reconcile-audiences-summary"]
+    assert f"| export | {killed.export_id} |" in str(artifacts[0].data)
+    assert "| state | seed_deletion_verified |" in str(artifacts[0].data)
+    assert identifiers_in_artifacts(artifacts, world.addresses) == []
+
+    monkeypatch.delenv("AUDIENCE_EXPORT_EXPORT_STALE_AFTER_MINUTES")
+    fresh = run_export()
+    assert fresh.export_id != killed.export_id
+    assert fresh.seed_audience_id not in (None, killed.seed_audience_id)
+    assert fresh.state is AudienceState.SEED_DELETION_VERIFIED
+    assert set(sandbox.received(fresh.seed_audience_id)["added"]) == world.expected
+    assert undeleted_seeds(sandbox) == []
+
+    captured = capfd.readouterr()
+    printed = output.read_text(errors="replace") + captured.out + captured.err
+    assert scan_everything(export_settings, world.addresses, printed) == []
+
+
+@pytest.mark.parametrize("seed_created", [True, False], ids=["orphan-seed", "no-seed"])
+def test_a_crash_before_the_seed_id_reached_the_ledger_leaves_no_seed(
+    export_settings: Settings,
+    sandbox: RunningSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    seed_created: bool,
+) -> None:
+    build_world(export_settings, rows=300, objectors=10)
+    platform = MetaDestination(sandbox_meta_config(sandbox))
+    with Ledger.open(export_settings.ledger_url) as ledger:
+        planned = ledger.plan_export(export_request(sandbox))
+    # The crash: the seed exists on the platform (or not yet), its id never reached the ledger.
+    orphan = (
+        platform.create_seed(name=planned.seed_name, description="created just before a crash")
+        if seed_created
+        else None
+    )
+    # Someone else's audience on the same ad account, named like ours: never touched.
+    stranger = platform.create_seed(
+        name="audience-export seed 0123456789abcdef0123456789abcdef", description="not ours"
+    )
+
+    take_stopped_exports_as_crashed(monkeypatch)
+    assert run_reconcile() == {"unfinished": 0, "finished": 1}
+
+    with Ledger.open(export_settings.ledger_url) as ledger:
+        cleaned = ledger.get(planned.export_id)
+        last_reason = ledger.history(planned.export_id)[-1].reason
+    assert cleaned.failure_reason is not None
+    assert cleaned.failure_reason.startswith("the export stopped while planning the seed")
+    if orphan is not None:
+        assert cleaned.state is AudienceState.SEED_DELETION_VERIFIED
+        assert cleaned.seed_audience_id == orphan
+        assert sandbox.audience(orphan)["deleted"]
+    else:
+        assert cleaned.state is AudienceState.FAILED
+        assert last_reason == "no seed was ever created on the platform"
+    assert undeleted_seeds(sandbox) == [stranger]
