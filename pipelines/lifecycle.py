@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from audiences.destination import Destination, LookalikeState, MatchState
 from audiences.errors import DestinationError, ErrorKind
-from audiences.ledger import AudienceState, ExportRecord, Ledger
+from audiences.ledger import AudienceState, ExportRecord, IllegalTransition, Ledger
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +63,10 @@ class Lifecycle:
         """One step; returns the record unchanged when the platform is not ready yet."""
         try:
             return self._step(record)
+        except IllegalTransition:
+            # Another runner (the export flow, or the reconciler) took this
+            # step first: carry on from what it recorded.
+            return self.ledger.get(record.export_id)
         except DestinationError as error:
             if error.transient or record.state in {
                 AudienceState.SEED_DELETE_PENDING,

@@ -9,6 +9,7 @@ writers can never both move an export out of the same state.
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
@@ -84,7 +85,7 @@ class Ledger:
             connection.execute(
                 exports.insert().values(
                     **asked,
-                    max_seed_age_seconds=round(max_seed_age.total_seconds()),
+                    max_seed_age_seconds=max(1, math.floor(max_seed_age.total_seconds())),
                     export_id=export_id,
                     created_at=now,
                     seed_name=seed_name(export_id),

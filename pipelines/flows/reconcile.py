@@ -23,6 +23,7 @@ def reconcile_audiences() -> dict[str, int]:
     logger = get_run_logger()
     settings = load_settings()
     advanced: list[ExportRecord] = []
+    failures: list[str] = []
     with open_runtime(settings) as runtime:
         unfinished = runtime.ledger.unfinished()
         logger.info("%d unfinished exports", len(unfinished))
@@ -33,7 +34,14 @@ def reconcile_audiences() -> dict[str, int]:
                 logger.error("export %s cannot be reconciled: %s", record.export_id, error)
                 advanced.append(record)
                 continue
-            after = advance_task(runtime, platform, record.export_id)
+            try:
+                after = advance_task(runtime, platform, record.export_id)
+            except Exception as error:
+                # One export's trouble must not keep the others' seeds on the platform.
+                logger.error("export %s could not be advanced: %s", record.export_id, error)
+                failures.append(record.export_id)
+                advanced.append(runtime.ledger.get(record.export_id))
+                continue
             logger.info("export %s: %s → %s", record.export_id, record.state, after.state)
             advanced.append(after)
         if advanced:
@@ -42,5 +50,14 @@ def reconcile_audiences() -> dict[str, int]:
                 key="reconcile-audiences-summary",
                 description="Exports advanced by this run (counts, ids and states only).",
             )
+    if failures:
+        raise ReconcileFailed(
+            f"{len(failures)} exports could not be advanced: {', '.join(failures)} "
+            "(see this run's logs; the others were advanced)"
+        )
     finished = sum(record.is_terminal for record in advanced)
     return {"unfinished": len(advanced) - finished, "finished": finished}
+
+
+class ReconcileFailed(Exception):
+    """Some exports could not be advanced; the message lists them."""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from audiences.ledger import AudienceState, ExportRecord, IllegalTransition, Ledger, seed_name
+from audiences.ledger import AudienceState, ExportRecord, Ledger, seed_name
 from audiences.meta.client import MetaDestination
 from objections.config import RegisterConfig
 from objections.model import Channel
@@ -170,13 +170,6 @@ def test_runs_opening_a_new_register_at_once_all_succeed(backend_config: Registe
         assert register.version().startswith("1-")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=IllegalTransition,
-    reason="pipelines/lifecycle.py: a step whose ledger write loses the race to another "
-    "runner (export flow vs. reconciler) raises IllegalTransition instead of carrying on "
-    "from the state the other runner recorded",
-)
 def test_the_reconciler_and_an_export_advancing_the_same_export_both_carry_on(
     export_settings: Settings, sandbox: RunningSandbox
 ) -> None:

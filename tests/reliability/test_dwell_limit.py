@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from audiences.ledger import AudienceState, ExportRequest, Ledger
+from audiences.ledger import AudienceState, Ledger
 from audiences.meta.client import MetaDestination
 from tests.audiences.helpers import hashes_of
 from tests.fixtures.exports import (
     DemoWorld,
     configure_export,
+    export_request,
     latest_export,
     run_export,
     run_reconcile,
@@ -101,14 +102,7 @@ def test_seed_of_an_upload_that_stopped_is_deleted_at_its_maximum_age(
     # An export that crashed mid-upload, long before it would count as stale.
     with Ledger.open(world.settings.ledger_url) as ledger:
         planned = ledger.plan_export(
-            ExportRequest(
-                destination="meta",
-                ad_account=sandbox.ad_account,
-                country="FR",
-                ratio=0.02,
-                dry_run=False,
-                max_seed_age=timedelta(seconds=1),
-            )
+            export_request(sandbox, ratio=0.02, max_seed_age=timedelta(seconds=1))
         )
         seed_id = meta_destination.create_seed(name=planned.seed_name, description="")
         ledger.record(planned.export_id, AudienceState.CREATED, seed_audience_id=seed_id)
