@@ -173,3 +173,20 @@ def test_the_flow_refuses_the_same_way_when_started_by_a_deployment(
     assert (record.country, record.ratio) == ("NL", 0.03)
     assert graph_requests(sandbox) == []
     assert files_in(home) - before == {"ledger.sqlite"}, "no register database without keys"
+
+
+@pytest.mark.prefect
+@pytest.mark.usefixtures("prefect_server")
+def test_a_ledger_on_postgresql_records_the_refused_request_as_given(
+    sandbox: RunningSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: str
+) -> None:
+    settings = configure_export(monkeypatch, sandbox, tmp_path / "home", LEDGER_URL=postgres_url)
+
+    with pytest.raises(RunRefused, match="unknown destination"):
+        run_export(country="France", destination="a-platform-with-a-long-name")
+
+    with Ledger.open(settings.ledger_url) as ledger:
+        [record] = ledger.exports()
+    assert record.state is AudienceState.FAILED
+    assert (record.country, record.destination) == ("France", "a-platform-with-a-long-name")
+    assert graph_requests(sandbox) == []
