@@ -16,7 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from audiences.destination import Destination, LookalikeState, MatchState
+from audiences.destination import (
+    Destination,
+    LookalikeState,
+    LookalikeStatus,
+    MatchState,
+    MatchStatus,
+)
 from audiences.errors import DestinationError, ErrorKind
 from audiences.ledger import AudienceState, ExportRecord, IllegalTransition, Ledger
 
@@ -120,28 +126,16 @@ class Lifecycle:
             )
         if status.state is MatchState.PROCESSING:
             return record
-        return self.ledger.record(
-            record.export_id,
-            AudienceState.MATCHED,
-            counts=_approximate_counts(
-                "matched",
-                status.approximate_count_lower_bound,
-                status.approximate_count_upper_bound,
-            ),
-        )
+        return self._record_size(record, AudienceState.MATCHED, "matched", status)
 
     def _request_lookalike(self, record: ExportRecord) -> ExportRecord:
         name = lookalike_name(record)
-        existing = [ref for ref in self.destination.list_audiences() if ref.name == name]
-        lookalike_id = (
-            existing[0].audience_id
-            if existing
-            else self.destination.create_lookalike(
-                seed_id=self._seed_id(record),
-                name=name,
-                country=record.country,
-                ratio=record.ratio,
-            )
+        # Created before a crash, but not recorded? Then it is not created twice.
+        lookalike_id = self._audience_named(name) or self.destination.create_lookalike(
+            seed_id=self._seed_id(record),
+            name=name,
+            country=record.country,
+            ratio=record.ratio,
         )
         return self.ledger.record(
             record.export_id,
@@ -154,15 +148,7 @@ class Lifecycle:
         status = self.destination.lookalike_status(record.lookalike_audience_id)
         if status.state is LookalikeState.POPULATING:
             return record
-        return self.ledger.record(
-            record.export_id,
-            AudienceState.LOOKALIKE_READY,
-            counts=_approximate_counts(
-                "lookalike",
-                status.approximate_count_lower_bound,
-                status.approximate_count_upper_bound,
-            ),
-        )
+        return self._record_size(record, AudienceState.LOOKALIKE_READY, "lookalike", status)
 
     def _delete_seed(self, record: ExportRecord) -> ExportRecord:
         seed_id = record.seed_audience_id or self._find_orphan(record)
@@ -197,10 +183,28 @@ class Lifecycle:
 
     def _find_orphan(self, record: ExportRecord) -> str | None:
         """A seed created just before a crash, before its id reached the ledger."""
+        return self._audience_named(record.seed_name)
+
+    def _audience_named(self, name: str) -> str | None:
         for ref in self.destination.list_audiences():
-            if ref.name == record.seed_name:
+            if ref.name == name:
                 return ref.audience_id
         return None
+
+    def _record_size(
+        self,
+        record: ExportRecord,
+        state: AudienceState,
+        prefix: str,
+        status: MatchStatus | LookalikeStatus,
+    ) -> ExportRecord:
+        """Record ``state`` with the platform's approximate audience size."""
+        bounds = {
+            f"{prefix}_lower_bound": status.approximate_count_lower_bound,
+            f"{prefix}_upper_bound": status.approximate_count_upper_bound,
+        }
+        counts = {key: value for key, value in bounds.items() if value is not None}
+        return self.ledger.record(record.export_id, state, counts=counts)
 
     def abandon(self, record: ExportRecord, reason: str) -> ExportRecord:
         """Stop the marketing part and delete the seed (or leave it pending deletion)."""
@@ -226,14 +230,6 @@ class Lifecycle:
     def _seed_id(record: ExportRecord) -> str:
         assert record.seed_audience_id is not None  # recorded at CREATED
         return record.seed_audience_id
-
-
-def _approximate_counts(prefix: str, lower: int | None, upper: int | None) -> dict[str, int]:
-    return {
-        f"{prefix}_{bound}": value
-        for bound, value in (("lower_bound", lower), ("upper_bound", upper))
-        if value is not None
-    }
 
 
 def describe_duration(duration: timedelta) -> str:
