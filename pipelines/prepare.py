@@ -104,7 +104,7 @@ class Preparer:
         self._profile = profile
         self._gate = gate
         self._batch_size = batch_size
-        self._seen: set[str] = set()
+        self._seen: set[bytes] = set()
         self.counts = counts
 
     def batches(self, source: Iterable[pa.RecordBatch]) -> Iterator[UploadBatch]:
@@ -149,14 +149,22 @@ class Preparer:
             self.counts.invalid[entry["values"]] += entry["counts"]
 
     def _deduplicate(self, keys: list[str], hashes: list[str]) -> UploadBatch:
+        """Drop hashes already prepared in this export.
+
+        The one structure that grows with the export rather than the batch: a
+        set of the first 16 bytes of every distinct hash (about 80 bytes each
+        in memory; two different addresses sharing them has odds of 2^-128).
+        """
         seen = self._seen
         kept_keys: list[str] = []
         kept_hashes: list[str] = []
+        fromhex = bytes.fromhex
         for key, digest in zip(keys, hashes, strict=True):
-            if digest in seen:
+            prefix = fromhex(digest[:32])
+            if prefix in seen:
                 self.counts.duplicates += 1
                 continue
-            seen.add(digest)
+            seen.add(prefix)
             kept_keys.append(key)
             kept_hashes.append(digest)
         self.counts.prepared += len(kept_hashes)
