@@ -20,7 +20,7 @@ from tests.fixtures.exports import (
     run_reconcile,
 )
 from tests.fixtures.sandbox import RunningSandbox
-from tests.reliability import small_world
+from tests.reliability.scenarios import small_world
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_server")]
 

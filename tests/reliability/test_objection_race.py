@@ -2,53 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from audiences.ledger import AudienceState, Ledger
 from objections.model import Channel
 from objections.register import Register
-from pipelines.progress import install_reporter
 from pipelines.settings import Settings
 from tests.fixtures.exports import DemoWorld, build_world, configure_export, meta_hash, run_export
 from tests.fixtures.sandbox import RunningSandbox
+from tests.reliability.scenarios import event_after_batch
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_server")]
 
 
-class ObjectAfterFirstBatch:
-    """A progress reporter that records objections once the first batch is sent."""
-
-    def __init__(self, settings: Settings, addresses: list[str]) -> None:
-        self._settings = settings
-        self._addresses = addresses
-        self.batches_before_objection = 0
-
-    def start(self, *, total: int) -> None:
-        pass
-
-    def advance(self, count: int) -> None:
-        if self.batches_before_objection:
-            return
-        self.batches_before_objection = 1
-        with Register.open(self._settings.register_config) as register:
-            for address in self._addresses:
-                register.add(address, channel=Channel.PHONE, by="privacy officer")
-
-    def finish(self) -> None:
-        pass
+def record_objections(settings: Settings, addresses: list[str]) -> None:
+    """The privacy officer records objections while the export runs."""
+    with Register.open(settings.register_config) as register:
+        for address in addresses:
+            register.add(address, channel=Channel.PHONE, by="privacy officer")
 
 
 @pytest.fixture
-def world(
-    sandbox: RunningSandbox, tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[DemoWorld]:
+def world(sandbox: RunningSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DemoWorld:
     settings = configure_export(
         monkeypatch, sandbox, tmp_path / "home", EXPORT_UPLOAD_BATCH_SIZE="200"
     )
-    yield build_world(settings, rows=5_000, objectors=50)
-    install_reporter(None)
+    return build_world(settings, rows=5_000, objectors=50)
 
 
 def uploadable_addresses(world: DemoWorld, row_indexes: list[int]) -> list[str]:
@@ -72,12 +53,11 @@ def test_objection_recorded_mid_run_is_honoured_before_each_batch(
     # upload batch (200 hashes each) is sent; row 4 500 is read later.
     targets = uploadable_addresses(world, [700, 4_500])
     spelt_otherwise = [f"  MAILTO:{address.strip().upper()} " for address in targets]
-    reporter = ObjectAfterFirstBatch(world.settings, spelt_otherwise)
-    install_reporter(reporter)
 
-    record = run_export()
+    with event_after_batch(1, lambda: record_objections(world.settings, spelt_otherwise)) as seen:
+        record = run_export()
 
-    assert reporter.batches_before_objection == 1
+    assert seen.batches > 2, "the objection came between batches"
     assert record.seed_audience_id is not None
     received = set(sandbox.received(record.seed_audience_id)["added"])
     for address in targets:

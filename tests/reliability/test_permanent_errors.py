@@ -22,7 +22,13 @@ from tests.fixtures.exports import (
     run_reconcile,
 )
 from tests.fixtures.sandbox import RunningSandbox
-from tests.reliability import BATCH_SIZE, HEX_DIGEST, event_after_batch, history, small_world
+from tests.reliability.scenarios import (
+    BATCH_SIZE,
+    HEX_DIGEST,
+    event_after_batch,
+    history,
+    small_world,
+)
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_server")]
 

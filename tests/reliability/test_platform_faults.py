@@ -11,7 +11,7 @@ import pytest
 from audiences.ledger import AudienceState, ExportRecord
 from tests.fixtures.exports import DemoWorld, configure_export, run_export
 from tests.fixtures.sandbox import RunningSandbox
-from tests.reliability import BATCH_SIZE, small_world
+from tests.reliability.scenarios import BATCH_SIZE, small_world
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_server")]
 
