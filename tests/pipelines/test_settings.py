@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
-from pipelines.settings import SettingsError, load_settings
+from pipelines.settings import Settings, SettingsError, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -89,3 +91,25 @@ def test_unreadable_or_broken_file_is_named(tmp_path: Path) -> None:
     broken.write_text("[export\n")
     with pytest.raises(SettingsError, match="not valid TOML"):
         load_settings(broken)
+
+
+def test_the_readme_documents_every_setting_and_its_variable() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    documented = set(
+        re.findall(r"^\| `([a-z_.]+)` \| `(AUDIENCE_EXPORT_[A-Z_]+)` \|", readme, re.M)
+    )
+
+    def leaves(model: type[BaseModel], prefix: str = "") -> set[str]:
+        names = set()
+        for name, field in model.model_fields.items():
+            annotation = field.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                names |= leaves(annotation, f"{prefix}{name}.")
+            else:
+                names.add(f"{prefix}{name}")
+        return names
+
+    expected = {
+        (name, "AUDIENCE_EXPORT_" + name.replace(".", "_").upper()) for name in leaves(Settings)
+    }
+    assert documented == expected
