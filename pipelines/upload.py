@@ -11,7 +11,7 @@ from itertools import chain
 from typing import TypeVar
 
 from audiences.destination import Destination
-from audiences.ledger import AudienceState, ExportRecord, Ledger
+from audiences.ledger import AudienceState, ExportRecord, IllegalTransition, Ledger
 from pipelines.prepare import PreparationCounts, Preparer, SuppressionGate, SuppressionSource
 from pipelines.progress import ProgressReporter
 from pipelines.sources import Source
@@ -102,7 +102,18 @@ def upload_seed(
         name=record.seed_name,
         description="Lookalike seed; deleted as soon as the lookalike is built.",
     )
-    ledger.record(record.export_id, AudienceState.CREATED, seed_audience_id=seed_id)
+    try:
+        ledger.record(record.export_id, AudienceState.CREATED, seed_audience_id=seed_id)
+    except IllegalTransition:
+        # The reconciler gave this export up (no progress while the source was
+        # read) before the seed existed: hand the new seed over for deletion.
+        ledger.record(
+            record.export_id,
+            AudienceState.SEED_DELETE_PENDING,
+            seed_audience_id=seed_id,
+            reason="the seed was created after the export had been given up",
+        )
+        raise
     session = destination.start_session(estimated_total=estimated_total)
     ledger.record(
         record.export_id,

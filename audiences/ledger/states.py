@@ -17,6 +17,8 @@ refuses any event that is not in it.
     SEED_DELETE_REQUESTED → SEED_DELETE_PENDING deletion not yet verified
     SEED_DELETE_PENDING → SEED_DELETION_VERIFIED  e.g. the seed was already gone
     SEED_DELETE_PENDING → FAILED          only when no seed was ever created
+    FAILED → SEED_DELETE_PENDING          a seed turned up after all: an export given up
+                                          as crashed created it before it noticed
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ _EXTRA: dict[AudienceState, frozenset[AudienceState]] = {
     S.MATCHED: frozenset({S.SEED_DELETE_REQUESTED}),
     S.LOOKALIKE_REQUESTED: frozenset({S.SEED_DELETE_REQUESTED}),
     S.SEED_DELETE_PENDING: frozenset({S.SEED_DELETE_REQUESTED, S.SEED_DELETION_VERIFIED, S.FAILED}),
+    # Privacy wins over finality: a seed that exists must be deleted and verified.
+    S.FAILED: frozenset({S.SEED_DELETE_PENDING}),
 }
 
 

@@ -5,15 +5,25 @@ The sandbox runs in this process, so it outlives the killed ``audience-export ru
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
-from audiences.ledger import AudienceState, Ledger
+from audiences.ledger import AudienceState, IllegalTransition, Ledger
 from audiences.meta.client import MetaDestination
+from objections.register import Register
+from pipelines.lifecycle import Lifecycle
+from pipelines.progress import LoggingProgress
+from pipelines.runtime import utc_now
 from pipelines.settings import Settings
+from pipelines.sources import Source, open_source
+from pipelines.upload import upload_seed
 from tests.fixtures.canary import scan_everything
 from tests.fixtures.exports import (
     batches_sent,
@@ -162,3 +172,69 @@ def test_a_crash_before_the_seed_id_reached_the_ledger_leaves_no_seed(
         assert cleaned.state is AudienceState.FAILED
         assert last_reason == "no seed was ever created on the platform"
     assert undeleted_seeds(sandbox) == [stranger]
+
+
+class GivenUpWhileReading:
+    """The export's source, but the reconciler gives the export up before the first batch.
+
+    That is what happens when reading the source takes longer than
+    ``export.stale_after_minutes``: the reconciler finds no seed and ends the
+    export FAILED, and the export creates its seed right after.
+    """
+
+    def __init__(self, source: Source, give_up: Callable[[], object]) -> None:
+        self._source = source
+        self._give_up = give_up
+        self.undecodable_emails = 0
+
+    def estimate_rows(self) -> int:
+        return self._source.estimate_rows()
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        self._give_up()
+        yield from self._source.batches()
+
+
+def test_a_seed_created_after_its_export_was_given_up_is_still_deleted(
+    export_settings: Settings, sandbox: RunningSandbox
+) -> None:
+    build_world(export_settings, rows=600, objectors=10)
+    platform = MetaDestination(sandbox_meta_config(sandbox))
+    with (
+        Ledger.open(export_settings.ledger_url) as ledger,
+        Register.open(export_settings.register_config) as register,
+        open_source(export_settings.source_url, query=None, batch_rows=1_000) as source,
+    ):
+        planned = ledger.plan_export(export_request(sandbox))
+        reconciler = Lifecycle(ledger, platform, stale_after=timedelta(0), clock=utc_now)
+        slow_source = GivenUpWhileReading(
+            source, lambda: reconciler.step(ledger.get(planned.export_id))
+        )
+
+        with pytest.raises(IllegalTransition):
+            upload_seed(
+                planned,
+                ledger=ledger,
+                destination=platform,
+                source=slow_source,  # type: ignore[arg-type]
+                register=register,
+                progress=LoggingProgress(logging.getLogger("test")),
+                batch_size=200,
+            )
+
+        given_up = [event.state for event in ledger.history(planned.export_id)]
+        assert given_up[:3] == [
+            AudienceState.PLANNED,
+            AudienceState.SEED_DELETE_PENDING,
+            AudienceState.FAILED,
+        ]
+        handed_over = ledger.get(planned.export_id)
+        assert handed_over.state is AudienceState.SEED_DELETE_PENDING
+        assert handed_over.seed_audience_id is not None
+        assert not sandbox.audience(handed_over.seed_audience_id)["deleted"]
+
+        cleaned = reconciler.advance_until_blocked(handed_over)
+
+    assert cleaned.state is AudienceState.SEED_DELETION_VERIFIED
+    assert sandbox.audience(handed_over.seed_audience_id)["deleted"]
+    assert undeleted_seeds(sandbox) == []

@@ -22,7 +22,7 @@ EXPECTED = {
         S.FAILED,
     },
     S.SEED_DELETION_VERIFIED: set(),
-    S.FAILED: set(),
+    S.FAILED: {S.SEED_DELETE_PENDING},
     S.DRY_RUN: set(),
 }
 
@@ -34,7 +34,10 @@ def test_the_table_is_the_state_machine_of_the_design() -> None:
 def test_terminal_states_lead_nowhere_and_every_other_state_can_still_delete_its_seed() -> None:
     assert {S.SEED_DELETION_VERIFIED, S.FAILED, S.DRY_RUN} == TERMINAL_STATES
     for state in AudienceState:
-        if state in TERMINAL_STATES:
+        if state is S.FAILED:
+            # Only if a seed turns up after all: it must still be deleted.
+            assert TRANSITIONS[state] == {S.SEED_DELETE_PENDING}
+        elif state in TERMINAL_STATES:
             assert not TRANSITIONS[state]
         else:
             assert S.SEED_DELETE_PENDING in TRANSITIONS[state]
