@@ -54,6 +54,8 @@ class Lifecycle:
     """An export in PLANNED/CREATED/UPLOADING without progress for this long
     is taken to have crashed: its seed is deleted."""
     clock: Callable[[], datetime]
+    on_stopped_run: Callable[[ExportRecord], None] | None = None
+    """Told about an export taken to have crashed (to close its orchestrator run)."""
 
     def advance_until_blocked(self, record: ExportRecord) -> ExportRecord:
         """Take steps until the export is finished or waits on the platform."""
@@ -94,6 +96,8 @@ class Lifecycle:
             )
         if state in RUNNING:
             if now - record.state_since > self.stale_after:
+                if self.on_stopped_run is not None:
+                    self.on_stopped_run(record)
                 return self.abandon(
                     record,
                     f"the export stopped while {describe_state(state)} "

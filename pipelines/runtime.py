@@ -5,7 +5,7 @@ Built once from the settings at the edge (a flow, or the command line).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pydantic import SecretStr
 
 from audiences.destination import Destination
-from audiences.ledger import Ledger
+from audiences.ledger import ExportRecord, Ledger
 from audiences.meta.client import MetaDestination
 from audiences.meta.config import MetaConfig
 from objections.register import Register
@@ -68,13 +68,18 @@ class Runtime:
     ledger: Ledger
     register: Register
 
-    def lifecycle(self, destination: Destination) -> Lifecycle:
+    def lifecycle(
+        self,
+        destination: Destination,
+        on_stopped_run: Callable[[ExportRecord], None] | None = None,
+    ) -> Lifecycle:
         """The post-upload steps against one destination."""
         return Lifecycle(
             ledger=self.ledger,
             destination=destination,
             stale_after=timedelta(minutes=self.settings.export.stale_after_minutes),
             clock=utc_now,
+            on_stopped_run=on_stopped_run,
         )
 
 

@@ -41,6 +41,7 @@ def summary_rows(record: ExportRecord) -> list[tuple[str, str]]:
         ("seed audience", record.seed_audience_id),
         ("lookalike audience", record.lookalike_audience_id),
         ("register version", record.register_version),
+        ("Prefect flow run", record.run_id),
         ("failure", record.failure_reason),
         ("seed deletion verified at", _time(record)),
         ("platform's deletion answer", record.deletion_answer),

@@ -75,6 +75,8 @@ class ExportRecord(ExportRequest):
     """When the platform confirmed the seed no longer exists."""
     deletion_answer: str | None
     """The platform's own answer that confirmed the deletion."""
+    run_id: str | None = None
+    """The orchestrator's run (Prefect flow run id) that planned the export, if any."""
 
     @property
     def is_terminal(self) -> bool:
@@ -95,7 +97,11 @@ _GOES_WRONG = frozenset({AudienceState.SEED_DELETE_PENDING, AudienceState.FAILED
 
 
 def accumulate(
-    export_id: str, request: ExportRequest, created_at: datetime, events: Sequence[LedgerEvent]
+    export_id: str,
+    request: ExportRequest,
+    created_at: datetime,
+    events: Sequence[LedgerEvent],
+    run_id: str | None = None,
 ) -> ExportRecord:
     """Fold an export's events, oldest first, into its current record."""
     if not events:
@@ -123,6 +129,7 @@ def accumulate(
         seed_created_at=created.recorded_at if created else None,
         seed_deleted_at=verified.recorded_at if verified else None,
         deletion_answer=verified.platform_answer if verified else None,
+        run_id=run_id,
     )
 
 

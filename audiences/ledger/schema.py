@@ -47,6 +47,7 @@ exports = sa.Table(
     sa.Column("dry_run", sa.Boolean(), nullable=False),
     sa.Column("max_seed_age_seconds", sa.Integer(), nullable=False),
     sa.Column("seed_name", sa.String(200), nullable=False),
+    sa.Column("run_id", sa.String(64)),
 )
 
 export_events = sa.Table(

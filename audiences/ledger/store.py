@@ -73,8 +73,11 @@ class Ledger:
 
     # Writing.
 
-    def plan_export(self, request: ExportRequest) -> ExportRecord:
-        """Record a new export in state PLANNED, before anything exists on the platform."""
+    def plan_export(self, request: ExportRequest, *, run_id: str | None = None) -> ExportRecord:
+        """Record a new export in state PLANNED, before anything exists on the platform.
+
+        ``run_id`` names the orchestrator's run doing the export (a Prefect flow run).
+        """
         if request.max_seed_age <= timedelta(0):
             raise LedgerError("max_seed_age must be positive")
         export_id = uuid.uuid4().hex
@@ -89,6 +92,7 @@ class Ledger:
                     export_id=export_id,
                     created_at=now,
                     seed_name=seed_name(export_id),
+                    run_id=run_id,
                 )
             )
             connection.execute(
@@ -297,6 +301,7 @@ def _load(connection: sa.Connection, export_ids: list[str]) -> list[ExportRecord
             ),
             row.created_at,
             events[row.export_id],
+            run_id=row.run_id,
         )
         for row in rows
     ]

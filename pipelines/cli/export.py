@@ -174,6 +174,7 @@ def ledger_entry(record: ExportRecord) -> dict[str, object]:
         "seed_audience_id": record.seed_audience_id,
         "lookalike_audience_id": record.lookalike_audience_id,
         "register_version": record.register_version,
+        "flow_run_id": record.run_id,
         "failure_reason": record.failure_reason,
         "seed_deletion_verified_at": (
             record.seed_deleted_at.isoformat(timespec="seconds") if record.seed_deleted_at else None

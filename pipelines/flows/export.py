@@ -15,11 +15,13 @@ from contextlib import contextmanager
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
 
 from audiences.destination import Destination
 from audiences.errors import DestinationError
 from audiences.ledger import AudienceState, ExportRecord, LedgerError
 from pipelines.admission import ExportParameters, admit_export
+from pipelines.flows.runs import close_crashed_run
 from pipelines.progress import current_reporter
 from pipelines.runtime import ConfigurationError, Runtime, open_destination, utc_now
 from pipelines.settings import load_settings
@@ -80,7 +82,7 @@ def upload_seed_task(runtime: Runtime, destination: Destination, export_id: str)
 def advance_task(runtime: Runtime, destination: Destination, export_id: str) -> ExportRecord:
     """Wait for matching, create the lookalike, delete the seed, verify — as far as possible now."""
     with identifier_boundary("the lookalike and deletion steps"):
-        lifecycle = runtime.lifecycle(destination)
+        lifecycle = runtime.lifecycle(destination, on_stopped_run=close_crashed_run)
         return lifecycle.advance_until_blocked(runtime.ledger.get(export_id))
 
 
@@ -116,7 +118,7 @@ def lookalike_export(
     with admit_export(settings, parameters) as admitted:
         runtime, request = admitted.runtime, admitted.request
         platform = open_destination(settings, request.destination, request.ad_account)
-        record = runtime.ledger.plan_export(request)
+        record = runtime.ledger.plan_export(request, run_id=flow_run.get_id())
         logger.info(
             "export %s planned (%s act_%s)", record.export_id, platform.name, request.ad_account
         )

@@ -11,9 +11,12 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from uuid import UUID
 
 import pyarrow as pa
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import StateType
 
 from audiences.ledger import AudienceState, IllegalTransition, Ledger
 from audiences.meta.client import MetaDestination
@@ -48,6 +51,14 @@ def take_stopped_exports_as_crashed(monkeypatch: pytest.MonkeyPatch) -> None:
     """Let the reconciler treat an export without recent progress as crashed."""
     monkeypatch.setenv("AUDIENCE_EXPORT_EXPORT_STALE_AFTER_MINUTES", STALE_AFTER_MINUTES)
     time.sleep(0.2)
+
+
+def flow_run_state(run_id: str | None) -> StateType | None:
+    """The state type Prefect shows for the flow run that planned an export."""
+    assert run_id is not None, "the ledger records the flow run of every export"
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(UUID(run_id)).state
+    return state.type if state else None
 
 
 def undeleted_seeds(sandbox: RunningSandbox) -> list[str]:
@@ -89,6 +100,7 @@ def test_an_export_killed_mid_upload_has_its_seed_deleted_by_the_reconciler(
         (killed,) = ledger.exports()
     assert killed.state is AudienceState.UPLOADING
     assert killed.seed_audience_id is not None
+    assert flow_run_state(killed.run_id) is StateType.RUNNING, "a killed run cannot say it ended"
     partial = sandbox.received(killed.seed_audience_id)["added"]
     assert 200 <= len(partial) < len(world.expected), "the seed holds a partial upload"
     assert undeleted_seeds(sandbox) == [killed.seed_audience_id]
@@ -115,6 +127,7 @@ def test_an_export_killed_mid_upload_has_its_seed_deleted_by_the_reconciler(
         AudienceState.SEED_DELETION_VERIFIED,
     ]
     assert sandbox.audience(killed.seed_audience_id)["deleted"]
+    assert flow_run_state(killed.run_id) is StateType.CRASHED
     artifacts = flow_run_artifacts(reconciled.state_details.flow_run_id)
     assert [artifact.key for artifact in artifacts] == ["reconcile-audiences-summary"]
     assert f"| export | {killed.export_id} |" in str(artifacts[0].data)
