@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from audiences.sandbox.auth import Credentials
 from audiences.sandbox.control import ControlRoutes
+from audiences.sandbox.edge import Edge
 from audiences.sandbox.faults import Faults
-from audiences.sandbox.graph import GraphError, parse_params
+from audiences.sandbox.graph import GraphError, invalid_parameter, parse_params
 from audiences.sandbox.options import SandboxOptions
 from audiences.sandbox.routes import GraphRoutes
 from audiences.sandbox.state import SandboxState
+from audiences.sandbox.wire import Request, Response
 
 CONTROL_PREFIX = "/_sandbox/"
-
-
-@dataclass(frozen=True)
-class Response:
-    """What the HTTP layer sends back."""
-
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str] = field(default_factory=dict)
+OVERRIDABLE_METHODS = frozenset({"GET", "POST", "DELETE"})
 
 
 class Sandbox:
@@ -31,41 +24,58 @@ class Sandbox:
 
     def __init__(self, options: SandboxOptions | None = None) -> None:
         self.options = options or SandboxOptions()
-        self.state = SandboxState(
-            match_delay_seconds=self.options.match_delay_seconds,
-            lookalike_delay_seconds=self.options.lookalike_delay_seconds,
-        )
+        self.state = SandboxState(self.options)
         self.credentials = Credentials(self.options.access_token, self.options.app_secret)
         self.faults = Faults(self.options)
+        self.edge = Edge(self.options)
         self._graph = GraphRoutes(self.state)
-        self._control = ControlRoutes(self.state, self.credentials, self.faults, self.reset)
+        self._control = ControlRoutes(
+            self.state, self.credentials, self.faults, self.edge, self.reset
+        )
 
     def reset(self) -> None:
         """Back to a fresh start with the original options."""
         self.state.reset()
         self.credentials.reset()
         self.faults.reset()
+        self.edge.reset()
 
-    def handle(
-        self, method: str, path: str, query: str, body: bytes, content_type: str
-    ) -> Response:
-        """Answer one request. Graph calls pass latency, token, rate limit and faults first."""
-        if path.startswith(CONTROL_PREFIX):
+    def handle(self, request: Request) -> Response:
+        """Answer one request. Graph calls pass latency, the edge, token, rate limit and faults."""
+        if request.path.startswith(CONTROL_PREFIX):
             try:
-                params = parse_params(query, body, content_type)
-                return Response(200, self._control.handle(method, path, params))
+                params = parse_params(request.query, request.body, request.content_type)
+                answer = self._control.handle(request.method, request.path, params)
+                return Response(200, answer)
             except GraphError as error:
                 return Response(error.http_status, error.body())
         arrived_at = time.time()
         failure: GraphError | None = None
+        override: str | None = None
+        self.faults.delay()
+        refusal = self.edge.refusal(request.request_line_bytes)
+        if refusal is not None:
+            self.faults.record(arrived_at, request, refusal.status, None, None)
+            return refusal
         try:
-            self.faults.delay()
-            params = parse_params(query, body, content_type)
-            self.credentials.check(params)
+            params = parse_params(request.query, request.body, request.content_type)
+            override, params = _method_override(request.method, params)
+            self.credentials.check(params, request.header_token)
             self.faults.admit()
-            response = Response(200, self._graph.handle(method, path, params))
+            answer = self._graph.handle(override or request.method, request.path, params)
+            response = Response(200, answer)
         except GraphError as error:
             failure = error
             response = Response(error.http_status, error.body(), error.headers)
-        self.faults.record(arrived_at, method, path, response.status, failure)
+        self.faults.record(arrived_at, request, response.status, failure, override)
         return response
+
+
+def _method_override(method: str, params: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    """Graph's override: a POST whose ``method`` field says ``get`` or ``delete`` is one."""
+    if method != "POST" or "method" not in params:
+        return None, params
+    value = params["method"]
+    if not isinstance(value, str) or value.upper() not in OVERRIDABLE_METHODS:
+        raise invalid_parameter("method must be get, post or delete")
+    return value.upper(), {name: given for name, given in params.items() if name != "method"}

@@ -1,4 +1,4 @@
-"""Who may call the sandbox: the access token and, optionally, ``appsecret_proof``."""
+"""Who may call the sandbox: the access token (header or parameter) and ``appsecret_proof``."""
 
 from __future__ import annotations
 
@@ -39,9 +39,13 @@ class Credentials:
             self._expired.add(self._valid)
             self._valid = new_token or ""
 
-    def check(self, params: Params) -> None:
-        """Refuse a call without the valid token (190) or with a wrong proof (100)."""
-        token = params.get("access_token")
+    def check(self, params: Params, header_token: str | None = None) -> None:
+        """Refuse a call without the valid token (190) or with a wrong proof (100).
+
+        The token of an ``Authorization: OAuth|Bearer`` header wins over an
+        ``access_token`` parameter (query or body, kept for old clients).
+        """
+        token = header_token or params.get("access_token")
         with self._lock:
             valid, expired = self._valid, token in self._expired
         if not isinstance(token, str) or not token:

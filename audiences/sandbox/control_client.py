@@ -41,7 +41,8 @@ class SandboxControl:
         return {"added": answer["added"], "removed": answer["removed"]}
 
     def requests(self) -> list[dict[str, Any]]:
-        """Every Graph request: ``arrived_at``, ``method``, ``path``, ``status``."""
+        """Every Graph request: ``arrived_at``, ``method``, ``path``, raw ``query``,
+        ``has_body``, ``method_override``, ``authorization_scheme``, ``status``, ``code``."""
         records: list[dict[str, Any]] = self._get("requests")["requests"]
         return records
 
@@ -61,10 +62,36 @@ class SandboxControl:
         """Accept or withdraw the ad account's custom audience terms (200/1870034)."""
         self._post(f"ad_accounts/{ad_account}/terms", {"accepted": accepted})
 
-    def set_faults(self, **changes: float | None) -> None:
-        """Change ``latency_ms``, ``fault_rate``, ``rate_limit`` (None lifts it) or
-        ``rate_window_seconds`` while the sandbox runs."""
+    def set_faults(self, **changes: float | bool | None) -> None:
+        """Change ``latency_ms``, ``fault_rate``, ``rate_limit`` (None lifts it),
+        ``rate_window_seconds``, ``html_fault_rate``, ``html_fault_200`` or
+        ``max_url_bytes`` while the sandbox runs (reset restores the starting values)."""
         self._post("faults", dict(changes))
+
+    def set_options(self, **changes: float | bool | None) -> None:
+        """Change the platform's rules while it runs: ``refuse_seed_delete_with_lookalikes``,
+        ``removal_floor``, ``session_timeout_seconds`` (None: sessions never end) and the
+        delays of :meth:`set_delays` (reset restores the starting values)."""
+        self._post("options", dict(changes))
+
+    def options(self) -> dict[str, Any]:
+        """The rules and faults in force now (what the switches and ``set_*`` calls set)."""
+        options: dict[str, Any] = self._get("options")["options"]
+        return options
+
+    def delete_audience(self, audience_id: str) -> None:
+        """Delete an audience as Ads Manager would (no token; error 2656 still applies)."""
+        self._post(f"audiences/{audience_id}/delete")
+
+    def set_operation_status(self, audience_id: str, code: int) -> None:
+        """Make the audience report this ``operation_status`` code (471 also flags it)."""
+        self._post(f"audiences/{audience_id}/operation_status", {"code": code})
+
+    def sessions(self, audience_id: str) -> list[dict[str, Any]]:
+        """The upload sessions of an audience: ``session_id``, ``batch_seqs``,
+        ``last_batch_flag``, ``ended``, ``started_at``."""
+        sessions: list[dict[str, Any]] = self._get(f"audiences/{audience_id}/sessions")["sessions"]
+        return sessions
 
     def set_delays(
         self,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from audiences.sandbox.graph import GraphError
 from audiences.sandbox.options import SandboxOptions
+from audiences.sandbox.wire import Request
 
 RATE_LIMIT_CODE = 80003
 """Meta's business-use-case rate limit code for custom audiences."""
@@ -37,6 +38,13 @@ class RequestRecord:
     """The Graph error code of the answer; ``None`` when it succeeded."""
     regain_access_seconds: float | None = None
     """For a rate-limit refusal: the wait its usage header announced, in seconds."""
+    query: str = ""
+    """The raw query string as it arrived: tests check that no secret or hash rides in it."""
+    has_body: bool = False
+    method_override: str | None = None
+    """The ``method`` field of a POST (Graph's method override), upper-case."""
+    authorization_scheme: str | None = None
+    """``OAuth`` or ``Bearer`` when the token came in the ``Authorization`` header."""
 
 
 class Faults:
@@ -62,22 +70,17 @@ class Faults:
     def configure(
         self,
         *,
-        latency_ms: float | None = None,
-        fault_rate: float | None = None,
-        rate_limit: int | None = None,
-        rate_window_seconds: float | None = None,
-        clear_rate_limit: bool = False,
+        latency_ms: float,
+        fault_rate: float,
+        rate_limit: int | None,
+        rate_window_seconds: float,
     ) -> None:
-        """Change what is given; ``clear_rate_limit`` lifts the limit."""
+        """Replace the four settings (validated by the caller); the rate window restarts."""
         with self._lock:
-            if latency_ms is not None:
-                self.latency_ms = latency_ms
-            if fault_rate is not None:
-                self.fault_rate = fault_rate
-            if rate_limit is not None or clear_rate_limit:
-                self.rate_limit = rate_limit
-            if rate_window_seconds is not None:
-                self.rate_window_seconds = rate_window_seconds
+            self.latency_ms = latency_ms
+            self.fault_rate = fault_rate
+            self.rate_limit = rate_limit
+            self.rate_window_seconds = rate_window_seconds
             self._admitted.clear()
 
     def delay(self) -> None:
@@ -104,16 +107,25 @@ class Faults:
                 )
 
     def record(
-        self, arrived_at: float, method: str, path: str, status: int, error: GraphError | None
+        self,
+        arrived_at: float,
+        request: Request,
+        status: int,
+        error: GraphError | None,
+        method_override: str | None,
     ) -> None:
         """Keep one answered request for ``GET /_sandbox/requests``."""
         answered = RequestRecord(
             arrived_at,
-            method,
-            path,
+            request.method,
+            request.path,
             status,
             code=error.code if error is not None else None,
             regain_access_seconds=_announced_wait(error.headers) if error is not None else None,
+            query=request.query,
+            has_body=bool(request.body),
+            method_override=method_override,
+            authorization_scheme=request.authorization_scheme,
         )
         with self._lock:
             self.requests.append(answered)

@@ -19,6 +19,7 @@ from audiences.sandbox.graph import (
     required,
 )
 from audiences.sandbox.matching import is_sha256_hex
+from audiences.sandbox.sessions import Batch
 from audiences.sandbox.state import CUSTOM, LOOKALIKE, SandboxState, UploadSpec
 
 MAX_ENTRIES_PER_REQUEST = 10_000
@@ -27,6 +28,8 @@ CUSTOMER_FILE_SOURCES = frozenset(
 )
 LOOKALIKE_TYPES = frozenset({"similarity", "reach"})
 DEFAULT_PAGE_SIZE = 25
+SANDBOX_USER_ID = "100000000000001"
+"""The system user every valid sandbox token acts as (``GET /me``)."""
 
 _PATH = re.compile(r"^/v\d+\.\d+/(?P<node>[^/]+)(?:/(?P<edge>[^/]+))?/?$")
 _ACCOUNT = re.compile(r"^act_(?P<digits>\d+)$")
@@ -47,16 +50,31 @@ class GraphRoutes:
             raise GraphError(f"Unknown path components: {path}", 2500)
         node, edge = match["node"], match["edge"]
         account = _ACCOUNT.match(node)
-        if account is not None and edge == "customaudiences":
-            if method == "POST":
-                return self._create(account["digits"], params)
-            if method == "GET":
-                return self._list(account["digits"], path, params)
-        if account is None and edge == "users" and method in ("POST", "DELETE"):
+        if account is not None:
+            return self._account(method, account["digits"], edge, path, params)
+        if edge == "users" and method in ("POST", "DELETE"):
             return self._users(node, params, remove=method == "DELETE")
-        if account is None and edge is None and method == "GET":
+        if edge is None:
+            return self._object(method, node, params)
+        raise does_not_exist(node, method)
+
+    def _account(
+        self, method: str, account_id: str, edge: str | None, path: str, params: Params
+    ) -> Answer:
+        if edge == "customaudiences" and method == "POST":
+            return self._create(account_id, params)
+        if edge == "customaudiences" and method == "GET":
+            return self._list(account_id, path, params)
+        if edge is None and method == "GET":
+            return self._state.describe_account(account_id, requested_fields(params))
+        raise does_not_exist(f"act_{account_id}", method)
+
+    def _object(self, method: str, node: str, params: Params) -> Answer:
+        if method == "GET" and node == "me":  # who the token acts as: one system user
+            return {"id": SANDBOX_USER_ID, "name": "audience-export sandbox system user"}
+        if method == "GET":
             return self._state.describe(node, requested_fields(params))
-        if account is None and edge is None and method == "DELETE":
+        if method == "DELETE":
             self._state.delete(node)
             return {"success": True}
         raise does_not_exist(node, method)
@@ -108,7 +126,7 @@ class GraphRoutes:
         self._state.change_users(audience_id, upload, remove=remove)
         return {
             "audience_id": audience_id,
-            "session_id": upload.session_id,
+            "session_id": None if upload.batch is None else upload.batch.session_id,
             "num_received": len(upload.entries),
             "num_invalid_entries": len(invalid),
             "invalid_entry_samples": dict.fromkeys(invalid[:10], "Invalid format"),
@@ -131,7 +149,7 @@ def _upload_spec(params: Params) -> UploadSpec:
     last = session.get("last_batch_flag", False)
     if not isinstance(last, bool):
         raise invalid_parameter("session.last_batch_flag must be true or false")
-    return UploadSpec(entries, session_id, batch_seq, last)
+    return UploadSpec(entries, Batch(session_id, batch_seq, last))
 
 
 def _entries(schema: object, data: object) -> list[str]:

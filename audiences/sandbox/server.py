@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from audiences.sandbox.app import Sandbox
 from audiences.sandbox.options import SandboxOptions
+from audiences.sandbox.wire import Request
 
 __all__ = ["SandboxOptions", "SandboxServer"]
 
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 
 class _Handler(BaseHTTPRequestHandler):
-    """Turns one HTTP request into ``Sandbox.handle`` and writes its JSON answer."""
+    """Turns one HTTP request into ``Sandbox.handle`` and writes its JSON (or HTML) answer."""
 
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # small JSON answers, no 40 ms delayed-ACK stalls
@@ -46,11 +47,20 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length > 0 else b""
         url = urlsplit(self.path)
         response = self.server.sandbox.handle(
-            self.command, url.path, url.query, body, self.headers.get("Content-Type", "")
+            Request(
+                method=self.command,
+                path=url.path,
+                query=url.query,
+                body=body,
+                content_type=self.headers.get("Content-Type", ""),
+                authorization=self.headers.get("Authorization", ""),
+                request_line_bytes=len(self.requestline.encode("iso-8859-1")),
+            )
         )
-        payload = json.dumps(response.body).encode()
+        text = response.body if isinstance(response.body, str) else json.dumps(response.body)
+        payload = text.encode()
         self.send_response(response.status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(payload)))
         for name, value in response.headers.items():
             self.send_header(name, value)

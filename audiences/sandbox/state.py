@@ -22,19 +22,38 @@ from audiences.sandbox.matching import (
     is_match,
     is_sha256_hex,
 )
+from audiences.sandbox.options import SandboxOptions
+from audiences.sandbox.sessions import Batch, UploadSessions
+from audiences.sandbox.status import FLAGGED, delivery_status, operation_status
 
 CUSTOM = "CUSTOM"
 LOOKALIKE = "LOOKALIKE"
 FIRST_AUDIENCE_ID = 23_850_000_000_000_001
 """Sandbox ids look like Meta's: 17-digit numbers."""
+ACCOUNT_FIELDS = frozenset({"id", "account_id", "tos_accepted"})
+CUSTOM_AUDIENCE_TOS = "custom_audience_tos"
 
-READY = (200, "Normal")
-PROCESSING = (300, "Processing: the audience is being updated")
-FLAGGED = (
-    471,
-    "The custom audience or lookalike is blocked because it suggests the use of "
-    "information (e.g., health, financial) not allowed under Meta's terms.",
-)
+
+@dataclass(frozen=True)
+class PlatformRules:
+    """How strict the platform is; see the matching fields of :class:`SandboxOptions`."""
+
+    match_delay_seconds: float
+    lookalike_delay_seconds: float
+    refuse_seed_delete_with_lookalikes: bool
+    removal_floor: int
+    session_timeout_seconds: float | None
+
+    @classmethod
+    def of(cls, options: SandboxOptions) -> PlatformRules:
+        """The rules the sandbox starts with."""
+        return cls(
+            match_delay_seconds=options.match_delay_seconds,
+            lookalike_delay_seconds=options.lookalike_delay_seconds,
+            refuse_seed_delete_with_lookalikes=options.refuse_seed_delete_with_lookalikes,
+            removal_floor=options.removal_floor,
+            session_timeout_seconds=options.session_timeout_seconds,
+        )
 
 
 @dataclass(frozen=True)
@@ -42,9 +61,8 @@ class UploadSpec:
     """One validated ``/users`` request."""
 
     entries: Sequence[str]
-    session_id: int | None = None
-    batch_seq: int | None = None
-    last_batch: bool = False
+    batch: Batch | None = None
+    """Its place in an upload session; ``None`` when it names no session."""
 
 
 @dataclass
@@ -66,6 +84,8 @@ class Audience:
     removed: list[str] = field(default_factory=list)
     deleted_at: float | None = None
     flagged: bool = False
+    forced_status: int | None = None
+    """An ``operation_status`` code set through the control API."""
 
     @property
     def matched(self) -> int:
@@ -73,48 +93,28 @@ class Audience:
         return sum(1 for member in self.members if is_match(member))
 
 
-@dataclass
-class _Session:
-    last_seq: int = 0
-    finished: bool = False
-
-
 class SandboxState:
     """The platform's memory. Time comes from ``clock`` (seconds, like ``time.time``)."""
 
-    def __init__(
-        self,
-        *,
-        match_delay_seconds: float,
-        lookalike_delay_seconds: float,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self._initial_delays = (match_delay_seconds, lookalike_delay_seconds)
+    def __init__(self, options: SandboxOptions, clock: Callable[[], float] = time.time) -> None:
+        self._initial_rules = PlatformRules.of(options)
         self._clock = clock
         self._lock = threading.RLock()
         self.reset()
 
     def reset(self) -> None:
-        """Forget every audience, session and terms refusal; back to the starting delays."""
+        """Forget every audience, session and terms refusal; back to the starting rules."""
         with self._lock:
-            self.match_delay_seconds, self.lookalike_delay_seconds = self._initial_delays
+            self.rules = self._initial_rules
             self._audiences: dict[str, Audience] = {}
-            self._sessions: dict[tuple[str, int], _Session] = {}
+            self._sessions = UploadSessions()
             self._terms_refused: set[str] = set()
             self._ids = itertools.count(FIRST_AUDIENCE_ID)
 
-    def set_delays(
-        self, *, match_seconds: float | None = None, lookalike_seconds: float | None = None
-    ) -> None:
-        """Change how long matching and lookalikes take; existing audiences included."""
-        for value in (match_seconds, lookalike_seconds):
-            if value is not None and value < 0:
-                raise invalid_parameter("a delay must not be negative")
+    def configure(self, rules: PlatformRules) -> None:
+        """Change the rules (validated by the caller); existing audiences follow them."""
         with self._lock:
-            if match_seconds is not None:
-                self.match_delay_seconds = match_seconds
-            if lookalike_seconds is not None:
-                self.lookalike_delay_seconds = lookalike_seconds
+            self.rules = rules
 
     # Ad account level.
 
@@ -125,6 +125,22 @@ class SandboxState:
                 self._terms_refused.discard(account_id)
             else:
                 self._terms_refused.add(account_id)
+
+    def describe_account(self, account_id: str, fields: Sequence[str]) -> dict[str, Any]:
+        """``GET /act_{id}``: the terms the account accepted (``tos_accepted``), and its ids."""
+        unknown = [name for name in fields if name not in ACCOUNT_FIELDS]
+        if unknown:
+            raise invalid_parameter(
+                f"Tried accessing nonexisting field ({unknown[0]}) on node type (AdAccount)"
+            )
+        with self._lock:
+            accepted = account_id not in self._terms_refused
+        values = {
+            "id": f"act_{account_id}",
+            "account_id": account_id,
+            "tos_accepted": {CUSTOM_AUDIENCE_TOS: 1} if accepted else {},
+        }
+        return {"id": values["id"]} | {name: values[name] for name in fields}
 
     def _require_terms(self, account_id: str) -> None:
         if account_id in self._terms_refused:
@@ -207,16 +223,38 @@ class SandboxState:
             return audience
 
     def delete(self, audience_id: str) -> None:
-        """Delete an audience; its lookalikes survive it."""
+        """Delete an audience; its lookalikes survive it, unless the rules refuse (2656)."""
         with self._lock:
             audience = self.get(audience_id, "DELETE")
+            if self.rules.refuse_seed_delete_with_lookalikes and self._live_lookalikes(audience):
+                raise GraphError(
+                    "(#2656) This custom audience cannot be deleted: lookalike audiences were "
+                    "created from it. Delete the lookalike audiences first.",
+                    2656,
+                )
             audience.deleted_at = self._clock()
             audience.members.clear()
+
+    def _live_lookalikes(self, origin: Audience) -> list[Audience]:
+        return [
+            audience
+            for audience in self._audiences.values()
+            if audience.origin_audience_id == origin.id and audience.deleted_at is None
+        ]
 
     def flag(self, audience_id: str) -> None:
         """Make the integrity rules flag an audience (operation status 471)."""
         with self._lock:
             self.get(audience_id).flagged = True
+
+    def set_operation_status(self, audience_id: str, code: int) -> None:
+        """Force an ``operation_status`` code; 471 flags the audience (uploads blocked)."""
+        with self._lock:
+            audience = self.get(audience_id)
+            if code == FLAGGED:
+                audience.flagged = True
+            else:
+                audience.forced_status = code
 
     def change_users(self, audience_id: str, upload: UploadSpec, *, remove: bool) -> Audience:
         """Add or remove the valid entries of one ``/users`` request."""
@@ -234,35 +272,47 @@ class SandboxState:
                     1713230,
                     type="GraphMethodException",
                 )
-            if upload.session_id is not None:
-                self._advance_session(audience_id, upload)
-            (audience.removed if remove else audience.added).extend(upload.entries)
             valid = {entry for entry in upload.entries if is_sha256_hex(entry)}
+            if remove:
+                self._require_floor(audience, len(audience.members - valid))
+            now = self._clock()
+            if upload.batch is not None:
+                timeout = self.rules.session_timeout_seconds
+                self._sessions.check(audience.account_id, audience_id, upload.batch, now, timeout)
+                self._sessions.record(audience.account_id, audience_id, upload.batch, now)
+            (audience.removed if remove else audience.added).extend(upload.entries)
             if remove:
                 audience.members -= valid
             else:
                 audience.members |= valid
-            audience.updated_at = self._clock()
+            audience.updated_at = now
             return audience
 
-    def _advance_session(self, audience_id: str, upload: UploadSpec) -> None:
-        assert upload.session_id is not None
-        assert upload.batch_seq is not None
-        session = self._sessions.setdefault((audience_id, upload.session_id), _Session())
-        if session.finished:
-            raise invalid_parameter(
-                "this upload session already received its last batch (last_batch_flag)"
+    def _require_floor(self, audience: Audience, members_left: int) -> None:
+        """Refuse a removal that would leave fewer members than the floor (200/1870047)."""
+        if members_left < self.rules.removal_floor:
+            raise GraphError(
+                "(#200) Audience size too low: removing these people would leave the "
+                "audience with fewer people than it needs.",
+                200,
+                1870047,
             )
-        if session.last_seq == 0 and upload.batch_seq != 1:
-            raise invalid_parameter("a session's first batch must have batch_seq 1")
-        session.last_seq = max(session.last_seq, upload.batch_seq)
-        session.finished = upload.last_batch
+
+    def sessions(self, audience_id: str) -> list[dict[str, Any]]:
+        """The upload sessions an audience used (for tests), deleted audiences included."""
+        with self._lock:
+            if audience_id not in self._audiences:
+                raise does_not_exist(audience_id, "GET")
+            timeout = self.rules.session_timeout_seconds
+            return self._sessions.of_audience(audience_id, self._clock(), timeout)
 
     # What the platform reports.
 
     def _matching_done(self, audience: Audience) -> bool:
         delay = (
-            self.match_delay_seconds if audience.subtype == CUSTOM else self.lookalike_delay_seconds
+            self.rules.match_delay_seconds
+            if audience.subtype == CUSTOM
+            else self.rules.lookalike_delay_seconds
         )
         return self._clock() >= audience.updated_at + delay
 
@@ -287,8 +337,14 @@ class SandboxState:
 
     def _fields(self, audience: Audience) -> dict[str, Any]:
         done = self._matching_done(audience)
-        lower, upper = approximate_bounds(self._size(audience)) if done else (UNKNOWN_COUNT,) * 2
-        code, description = FLAGGED if audience.flagged else READY if done else PROCESSING
+        size = self._size(audience) if done else 0
+        lower, upper = approximate_bounds(size) if done else (UNKNOWN_COUNT,) * 2
+        operation = operation_status(
+            lookalike=audience.subtype == LOOKALIKE,
+            done=done,
+            flagged=audience.flagged,
+            forced=audience.forced_status,
+        )
         values: dict[str, Any] = {
             "id": audience.id,
             "name": audience.name,
@@ -296,13 +352,8 @@ class SandboxState:
             "description": audience.description,
             "approximate_count_lower_bound": lower,
             "approximate_count_upper_bound": upper,
-            "operation_status": {"code": code, "description": description},
-            "delivery_status": {
-                "code": 200 if done else 300,
-                "description": "This audience is ready for use."
-                if done
-                else "This audience is still being processed.",
-            },
+            "operation_status": operation,
+            "delivery_status": delivery_status(operation["code"], size),
             "time_created": int(audience.created_at),
             "time_updated": int(audience.updated_at),
         }

@@ -13,7 +13,10 @@ from audiences.meta.config import GRAPH_API_VERSION
 from audiences.sandbox.options import (
     DEFAULT_ACCESS_TOKEN,
     DEFAULT_HOST,
+    DEFAULT_MAX_URL_BYTES,
     DEFAULT_RATE_WINDOW_SECONDS,
+    HTTP_SERVER_MAX_URL_BYTES,
+    MIN_URL_BYTES,
     SandboxOptions,
 )
 from audiences.sandbox.server import SandboxServer
@@ -56,6 +59,41 @@ def sandbox(
     random_seed: Annotated[
         int | None, typer.Option(help="Seed of the fault injector, to replay a run.")
     ] = None,
+    refuse_seed_delete_with_lookalikes: Annotated[
+        bool,
+        typer.Option(
+            "--refuse-seed-delete-with-lookalikes",
+            help="Refuse to delete a seed while a lookalike built from it exists (error 2656).",
+        ),
+    ] = False,
+    removal_floor: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Refuse removals leaving fewer members than this (200/1870047); 0: off."
+        ),
+    ] = 0,
+    html_fault_rate: Annotated[
+        float,
+        typer.Option(min=0, max=1, help="Share of Graph calls answered by a 502/504 HTML page."),
+    ] = 0.0,
+    html_fault_200: Annotated[
+        bool,
+        typer.Option("--html-fault-200", help="Send those HTML pages with status 200 instead."),
+    ] = False,
+    session_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0.001, help="Seconds after its first batch that an unflagged upload session ends."
+        ),
+    ] = None,
+    max_url_bytes: Annotated[
+        int,
+        typer.Option(
+            min=MIN_URL_BYTES,
+            max=HTTP_SERVER_MAX_URL_BYTES,
+            help="Longest request line answered; longer ones get an HTML 414.",
+        ),
+    ] = DEFAULT_MAX_URL_BYTES,
 ) -> None:
     """Serve the Graph API sandbox (a local stand-in for Meta) until interrupted."""
     options = SandboxOptions(
@@ -70,6 +108,12 @@ def sandbox(
         rate_limit=rate_limit,
         rate_window_seconds=rate_window,
         random_seed=random_seed,
+        refuse_seed_delete_with_lookalikes=refuse_seed_delete_with_lookalikes,
+        removal_floor=removal_floor,
+        html_fault_rate=html_fault_rate,
+        html_fault_200=html_fault_200,
+        session_timeout_seconds=session_timeout,
+        max_url_bytes=max_url_bytes,
     )
     stop = threading.Event()
 

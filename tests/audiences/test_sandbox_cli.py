@@ -72,9 +72,13 @@ def test_cli_serves_the_sdk_with_latency_and_rate_limit() -> None:
         seed_id = meta.create_seed(name="cli", description="")
         assert time.monotonic() - started >= 0.2
         assert meta.match_status(seed_id).state == "processing"
-        meta.list_audiences()
+
+        def list_until_refused() -> None:
+            for _ in range(3):  # whichever call is the window's fourth is refused
+                meta.list_audiences()
+
         with pytest.raises(DestinationError) as raised:
-            meta.list_audiences()
+            list_until_refused()
         assert (raised.value.code, raised.value.kind) == (80003, ErrorKind.RATE_LIMITED)
         assert raised.value.retry_after_seconds is not None
         assert 0 < raised.value.retry_after_seconds <= 60
@@ -101,3 +105,55 @@ def test_cli_app_secret_requires_the_proof() -> None:
         assert raised.value.kind is ErrorKind.AUTHENTICATION
         ok = destination(url, access_token=SecretStr("tok"), app_secret=SecretStr("s3cret"))
         assert ok.list_audiences() == []
+
+
+def test_cli_switches_of_a_harsher_meta() -> None:
+    switches = (
+        "--refuse-seed-delete-with-lookalikes",
+        "--removal-floor",
+        "5",
+        "--session-timeout",
+        "30",
+        "--max-url-bytes",
+        "1024",
+        "--html-fault-rate",
+        "1",
+        "--html-fault-200",
+        "--random-seed",
+        "4",
+    )
+    with sandbox_cli(*switches) as (url, _):
+        options = requests.get(f"{url}/_sandbox/options", timeout=5).json()["options"]
+        assert options["refuse_seed_delete_with_lookalikes"] is True
+        assert (options["removal_floor"], options["session_timeout_seconds"]) == (5, 30)
+        assert (options["html_fault_rate"], options["html_fault_200"]) == (1, True)
+        too_long = requests.get(f"{url}/v26.0/{'1' * 1024}", timeout=5)
+        assert too_long.status_code == 414
+        assert too_long.headers["Content-Type"].startswith("text/html")
+        gateway = requests.get(f"{url}/v26.0/act_1", timeout=5)
+        assert gateway.status_code == 200
+        assert gateway.headers["Content-Type"].startswith("text/html")
+
+
+def test_cli_defaults_keep_the_lenient_sandbox() -> None:
+    with sandbox_cli() as (url, _):
+        options = requests.get(f"{url}/_sandbox/options", timeout=5).json()["options"]
+    assert options["refuse_seed_delete_with_lookalikes"] is False
+    assert (options["removal_floor"], options["session_timeout_seconds"]) == (0, None)
+    assert (options["html_fault_rate"], options["html_fault_200"]) == (0, False)
+    assert options["max_url_bytes"] == 16_384
+
+
+@pytest.mark.parametrize(
+    "switch", [("--html-fault-rate", "1.5"), ("--max-url-bytes", "100"), ("--removal-floor", "-1")]
+)
+def test_cli_refuses_bad_switches(switch: tuple[str, str]) -> None:
+    finished = subprocess.run(
+        [str(COMMAND), "sandbox", "--port", "0", *switch],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert finished.returncode == 2
+    assert switch[0] in finished.stderr

@@ -10,7 +10,7 @@ import requests
 from audiences.errors import DestinationError, ErrorKind
 from audiences.meta.client import LIST_PAGE_SIZE, MetaDestination
 from tests.audiences.helpers import hashes_of, wait_for
-from tests.fixtures.sandbox import RunningSandbox
+from tests.fixtures.sandbox import RunningSandbox, graph_error
 
 
 def assert_refused(call: Callable[[], object], expected: tuple[int, int, ErrorKind, str]) -> None:
@@ -61,7 +61,8 @@ def test_listing_follows_cursor_pages(
     for name in names:
         meta_destination.create_seed(name=name, description="")
     assert [ref.name for ref in meta_destination.list_audiences()] == names
-    list_calls = [r for r in sandbox.requests() if r["method"] == "GET"]
+    list_calls = [r for r in sandbox.requests() if r["path"].endswith("/customaudiences")]
+    list_calls = list_calls[len(names) :]  # after the creations
     assert len(list_calls) == 2
 
 
@@ -96,11 +97,18 @@ def test_terms_not_accepted_stop_the_export_at_once(
     sandbox: RunningSandbox, meta_destination: MetaDestination
 ) -> None:
     sandbox.set_terms_accepted(sandbox.ad_account, accepted=False)
-    assert_refused(
-        lambda: meta_destination.create_seed(name="no-terms", description=""),
-        (200, 1870034, ErrorKind.TERMS_NOT_ACCEPTED, "Custom Audience terms"),
+    with pytest.raises(DestinationError) as raised:
+        meta_destination.create_seed(name="no-terms", description="")
+    assert raised.value.kind is ErrorKind.TERMS_NOT_ACCEPTED
+    assert sandbox.state() == [], "no seed is created"
+    refused = sandbox.graph(
+        "POST",
+        f"act_{sandbox.ad_account}/customaudiences",
+        {"name": "raw", "subtype": "CUSTOM", "customer_file_source": "USER_PROVIDED_ONLY"},
     )
-    assert len(sandbox.requests()) == 1, "a permanent error is not retried"
+    error = graph_error(refused)
+    assert (error["code"], error["error_subcode"]) == (200, 1870034)
+    assert "Custom Audience Terms" in str(error["message"])
     sandbox.set_terms_accepted(sandbox.ad_account, accepted=True)
     assert meta_destination.create_seed(name="terms", description="")
 

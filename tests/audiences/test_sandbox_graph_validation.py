@@ -6,8 +6,6 @@ subcode); requests the destination would never send go through the bare SDK.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from typing import Any
 
@@ -20,6 +18,7 @@ from audiences.errors import DestinationError, ErrorKind
 from audiences.meta.client import MetaDestination
 from tests.audiences.helpers import hashes_of, raw_api, wait_for
 from tests.fixtures.sandbox import RunningSandbox, sandbox_meta_config
+from tests.fixtures.sandbox import graph_error as wire_error
 
 
 @pytest.fixture
@@ -104,7 +103,7 @@ def test_lookalike_of_unknown_seed_is_refused(meta_destination: MetaDestination)
 
 
 def test_seed_with_fewer_than_100_matched_cannot_seed_a_lookalike(
-    meta_destination: MetaDestination, seed_id: str
+    sandbox: RunningSandbox, meta_destination: MetaDestination, seed_id: str
 ) -> None:
     session = meta_destination.start_session(estimated_total=100)
     meta_destination.upload_batch(
@@ -117,7 +116,12 @@ def test_seed_with_fewer_than_100_matched_cannot_seed_a_lookalike(
         )
     )
     assert (error.code, error.kind) == (2654, ErrorKind.INVALID_REQUEST)
-    assert "100 matched" in error.message
+    spec = '{"country": "FR", "ratio": 0.01}'
+    form = {"name": "raw", "subtype": "LOOKALIKE", "origin_audience_id": seed_id}
+    raw = sandbox.graph(
+        "POST", f"act_{sandbox.ad_account}/customaudiences", form | {"lookalike_spec": spec}
+    )
+    assert "100 matched" in str(wire_error(raw)["message"])
 
 
 # Uploading users.
@@ -168,7 +172,7 @@ def test_more_than_10000_entries_in_a_json_delete_body_are_refused(
 ) -> None:
     answer = requests.delete(
         f"{sandbox.url}/v26.0/{seed_id}/users",
-        params={"access_token": sandbox.access_token, "appsecret_proof": _proof(sandbox)},
+        params={"access_token": sandbox.access_token, "appsecret_proof": sandbox.appsecret_proof},
         json={"payload": {"schema": "EMAIL_SHA256", "data": hashes_of("big", 10_001)}},
         timeout=10,
     )
@@ -287,8 +291,3 @@ def test_missing_appsecret_proof_is_refused_with_100(sandbox: RunningSandbox) ->
     error = graph_error(api, "GET", (f"act_{sandbox.ad_account}", "customaudiences"), {})
     assert error.api_error_code() == 100
     assert "appsecret_proof" in error.api_error_message()
-
-
-def _proof(sandbox: RunningSandbox) -> str:
-    key, token = sandbox.app_secret.encode(), sandbox.access_token.encode()
-    return hmac.new(key, token, hashlib.sha256).hexdigest()
