@@ -23,6 +23,8 @@ class MatchState(StrEnum):
     PROCESSING = "processing"
     READY = "ready"
     FLAGGED = "flagged"
+    FAILED = "failed"
+    """The platform says the upload or the matching failed (the code says why)."""
 
 
 class LookalikeState(StrEnum):
@@ -30,6 +32,20 @@ class LookalikeState(StrEnum):
 
     POPULATING = "populating"
     READY = "ready"
+    FAILED = "failed"
+    """The platform could not build the lookalike (the code says why)."""
+    FLAGGED = "flagged"
+    """The platform's integrity rules flagged the lookalike."""
+
+
+@dataclass(frozen=True)
+class DeliveryStatus:
+    """Whether the platform can deliver ads to an audience; the code in the platform's terms."""
+
+    active: bool
+    """The platform reports the audience ready for delivery."""
+    code: int
+    description: str
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,9 @@ class MatchStatus:
     approximate_count_upper_bound: int | None
     operation_code: int
     description: str
+    delivery: DeliveryStatus | None = None
+    unknown_code: bool = False
+    """``operation_code`` is not in the platform's documented table: shown, logged once."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +86,10 @@ class LookalikeStatus:
     approximate_count_lower_bound: int | None
     approximate_count_upper_bound: int | None
     description: str
+    operation_code: int = 0
+    delivery: DeliveryStatus | None = None
+    unknown_code: bool = False
+    """``operation_code`` is not in the platform's documented table: shown, logged once."""
 
 
 @dataclass(frozen=True)
@@ -110,8 +133,21 @@ class Destination(Protocol):
         """Most identifiers the platform accepts in one request."""
         ...
 
+    @property
+    def session_window_seconds(self) -> float:
+        """How long an upload session lives after its first batch unless closed."""
+        ...
+
+    def credential_identity(self) -> str:
+        """Who the credentials act as (a user id), for endpoint binding; never a secret."""
+        ...
+
+    def check_terms(self) -> None:
+        """Raise ``TERMS_NOT_ACCEPTED`` unless the ad account accepted the audience terms."""
+        ...
+
     def create_seed(self, *, name: str, description: str) -> str:
-        """Create an empty customer-list audience; return its id."""
+        """Check the terms, then create an empty customer-list audience; return its id."""
         ...
 
     def list_audiences(self) -> list[AudienceRef]:

@@ -30,6 +30,12 @@ class ErrorKind(StrEnum):
     """The object does not exist (any more)."""
     INVALID_REQUEST = "invalid_request"
     """The request itself is wrong: parameters, limits, session rules."""
+    REMOVAL_REFUSED = "removal_refused"
+    """The platform refused to remove people: the audience would fall below its floor."""
+    DELETION_REFUSED = "deletion_refused"
+    """The platform refused to delete an audience (e.g. lookalikes were built from it)."""
+    SESSION_ENDED = "session_ended"
+    """The upload session ended before its last batch: start a new session and go on."""
     UNEXPECTED = "unexpected"
     """Anything the destination cannot classify."""
 

@@ -6,6 +6,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 PRODUCTION_GRAPH_URL = "https://graph.facebook.com"
 GRAPH_API_VERSION = "v26.0"
+SESSION_WINDOW_SECONDS = 90 * 60
+"""Meta ends a session without ``last_batch_flag`` about 90 minutes after its first batch."""
 
 
 class MetaConfig(BaseModel):
@@ -37,6 +39,11 @@ class MetaConfig(BaseModel):
         default=600.0, ge=0, description="Longest single wait, rate limits included."
     )
     timeout_seconds: float = Field(default=60.0, gt=0, description="HTTP timeout per call.")
+    session_window_seconds: float = Field(
+        default=SESSION_WINDOW_SECONDS,
+        gt=0,
+        description="How long Meta keeps an unclosed upload session after its first batch.",
+    )
 
     @field_validator("graph_url")
     @classmethod

@@ -1,9 +1,9 @@
-"""Keep query strings out of urllib3's debug log lines.
+"""Keep query strings out of urllib3's debug log lines, as a second guard.
 
-The SDK puts the access token and ``appsecret_proof`` in every URL, and sends
-``DELETE /{audience}/users`` with its payload — hashes — in the query string.
-urllib3 logs each request URL at DEBUG; this filter cuts every logged URL at
-its ``?`` before any handler sees it.
+The transport (:mod:`audiences.meta.transport`) sends no token, proof or hash
+in a URL, but the SDK's default transport did, and urllib3 logs each request
+URL at DEBUG: this filter cuts every logged URL at its ``?`` before any
+handler sees it, whatever sent the request.
 """
 
 from __future__ import annotations

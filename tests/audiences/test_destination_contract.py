@@ -53,6 +53,8 @@ def test_is_a_destination(harness: Harness) -> None:
     assert destination.name
     assert destination.max_batch_size >= 1
     assert destination.profile.platform == destination.name
+    assert destination.session_window_seconds > 0
+    destination.check_terms()
 
 
 def test_whole_lifecycle_of_a_seed_and_its_lookalike(harness: Harness) -> None:
@@ -99,7 +101,8 @@ def test_whole_lifecycle_of_a_seed_and_its_lookalike(harness: Harness) -> None:
     assert "code 100, subcode 33" in check.platform_answer
 
     # The lookalike survives its seed; the seed is gone from the account.
-    assert destination.lookalike_status(lookalike_id).state is LookalikeState.READY
+    survivor = destination.lookalike_status(lookalike_id)
+    assert (survivor.state, survivor.unknown_code) == (LookalikeState.READY, False)
     assert seed_id not in {ref.audience_id for ref in destination.list_audiences()}
 
 

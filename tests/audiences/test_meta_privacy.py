@@ -73,7 +73,7 @@ def test_refused_batch_of_10001_leaks_no_hash(
     assert sandbox.received(seed_id)["added"] == []
 
 
-def test_removal_urls_and_token_stay_out_of_debug_logs(
+def test_removals_and_token_stay_out_of_urls_and_debug_logs(
     meta_destination: MetaDestination,
     sandbox: RunningSandbox,
     caplog: pytest.LogCaptureFixture,
@@ -83,14 +83,16 @@ def test_removal_urls_and_token_stay_out_of_debug_logs(
     seed_id = meta_destination.create_seed(name="privacy-removal", description="")
     meta_destination.remove_batch(seed_id, canaries)
 
-    assert sandbox.received(seed_id)["removed"] == canaries  # they did travel, in the URL
+    assert sandbox.received(seed_id)["removed"] == canaries  # they did travel, in a body
     assert any("urllib3" in record.name for record in caplog.records)  # and urllib3 did log
     logged = caplog.text
     assert leaked(logged, set(canaries)) == set()
     assert sandbox.access_token not in logged
+    removal = sandbox.requests()[-1]
+    assert (removal["method"], removal["query"], removal["has_body"]) == ("DELETE", "", True)
 
 
-def test_an_error_message_from_meta_is_redacted() -> None:
+def test_an_error_message_from_meta_is_not_repeated() -> None:
     canary = hashes_of("echo", 1)[0]
     body = (
         '{"error": {"message": "Invalid entry ' + canary + ' for someone@example.org",'
@@ -102,3 +104,4 @@ def test_an_error_message_from_meta_is_redacted() -> None:
     translated = translate_request_error(sdk_error, "Uploading")
     assert canary not in str(translated)
     assert "someone@example.org" not in str(translated)
+    assert "Invalid entry" not in str(translated)
