@@ -6,7 +6,15 @@ objector can never slip through because of how their address was typed.
 
 Rules, in order:
 
-1. Unicode NFC (non-ASCII input only), lowercase.
+1. Non-ASCII input only: invisible code points are removed (Unicode's
+   Default_Ignorable_Code_Point set and every format character, category Cf:
+   zero-width spaces and joiners, word joiner, soft hyphen, byte order mark,
+   bidirectional controls, variation selectors, tags, ...), and compatibility
+   forms are folded (Unicode NFKC: fullwidth ``ｊａｎｅ＠…`` is ``jane@…``,
+   ligatures, superscripts). NFKC, not a targeted fullwidth fold: it folds
+   every compatibility variant a platform or a font might show as the same
+   text; folding too much only over-suppresses, which is safe.
+   Then lowercase (ASCII input: lowercase only).
 2. Strip white space at both ends, a ``Name <addr>`` wrapper and a ``mailto:``
    prefix.
 3. Split into local part and domain; the local part loses its ``+tag``.
@@ -14,7 +22,8 @@ Rules, in order:
 5. ``gmail.com`` and ``googlemail.com`` are one domain, ``gmail.com``, whose
    local parts ignore dots.
 
-One regular expression does steps 2 and 3 for both implementations: Python's
+Step 1 can only change non-ASCII text, and one regular expression does steps
+2 and 3 for both implementations: Python's
 ``re`` in :func:`canonical_key`, RE2 in :func:`canonical_keys` (which sends only
 pure-ASCII rows through ``pyarrow.compute`` and every other row through
 :func:`canonical_key`), so the two agree by construction.
@@ -64,6 +73,17 @@ _ADDRESS = f"(?P<local>[^+{_EXCLUDED}]+)(?:\\+[^{_EXCLUDED}]*)?@(?P<domain>[^{_E
 _LABEL = r"[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?"
 _DOMAIN = rf"(?:{_LABEL}\.)+{_LABEL}"
 
+_INVISIBLE = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
+    "\u0600-\u0605\u06dd\u070f\u0890\u0891\u08e2\U000110bd\U000110cd\U00013430-\U0001343f"
+)
+"""Default_Ignorable_Code_Point (DerivedCoreProperties.txt, Unicode 14.0 as in Python 3.11)
+and every other format character (category Cf), as a character class; a test checks both
+against ``unicodedata``."""
+
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
 _WRAPPED_RE = re.compile(_WRAPPED)
 _ADDRESS_RE = re.compile(_ADDRESS)
 _DOMAIN_RE = re.compile(_DOMAIN)
@@ -85,7 +105,7 @@ class InvalidAddress(ValueError):
 
 def canonical_key(address: str) -> str:
     """The canonical mailbox key of one address; :class:`InvalidAddress` when it has none."""
-    text = address.lower() if address.isascii() else _nfc_lower(address)
+    text = address.lower() if address.isascii() else _fold(address)
     text = text.strip(_SPACE)
     if wrapped := _WRAPPED_RE.fullmatch(text):
         text = wrapped[1].strip(_SPACE)
@@ -177,10 +197,13 @@ def _key_or_none(address: str) -> str | None:
         return None
 
 
-def _nfc_lower(text: str) -> str:
-    # Lowercasing can leave a decomposed sequence; compose again so that the
-    # key is stable under a second pass.
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).lower())
+def _fold(text: str) -> str:
+    """Step 1 on non-ASCII text: drop invisible code points, NFKC, lowercase."""
+    # NFKC can turn a visible character into an invisible one (U+3164 into
+    # U+1160), so they are removed after it; lowercasing can leave an
+    # unnormalised sequence, so NFKC runs again and the key is stable.
+    visible = _INVISIBLE_RE.sub("", unicodedata.normalize("NFKC", text))
+    return unicodedata.normalize("NFKC", visible.lower())
 
 
 def _ascii_domain(domain: str) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 
@@ -28,9 +29,12 @@ from objections.config import RegisterConfig
 from objections.errors import RegisterError
 from objections.model import Channel, Objection, Scope, Status, parse_time
 from objections.register import Register
+from objections.store import shown_url
 from objections.transfer import EXPORT_COLUMNS, export_row, read_import, received_time, write_csv
 
 _T = TypeVar("_T")
+_SHOWN_ADDRESS = 320
+"""Import errors show the address as given up to this length."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,7 @@ def build_app(source: Callable[[], RegisterSource]) -> typer.Typer:
     )
     commands = _Commands(source)
     for name, command in (
+        ("init", commands.init),
         ("add", commands.add),
         ("import", commands.import_),
         ("list", commands.list_),
@@ -97,23 +102,50 @@ class _Commands:
 
     @contextmanager
     def _register(self) -> Iterator[Register]:
-        chosen = self._source()
+        """The existing register; exit 2 naming the ``init`` command when there is none."""
         try:
-            opened = Register.open(chosen.config, create_keys=chosen.create_keys)
+            opened = Register.open(self._source().config)
         except RegisterError as error:
             _fail(str(error))
+        with self._opened(opened) as ready:
+            yield ready
+
+    @contextmanager
+    def _opened(self, opened: Register) -> Iterator[Register]:
+        """Say what opening did (keys generated, migrations' notes); close at the end."""
         if opened.generated_key_file is not None:
             typer.echo(
                 f"generated new register keys in {opened.generated_key_file} (mode 0600); "
                 "keep a safe copy: without them the register cannot be read",
                 err=True,
             )
+        for note in opened.migration_notes:
+            typer.echo(f"register migration: {note}", err=True)
         try:
             yield opened
         except RegisterError as error:
             _fail(str(error))
         finally:
             opened.close()
+
+    def init(self) -> None:
+        """Create the objection register (and its keys, on the embedded default); once."""
+        chosen = self._source()
+        try:
+            created = Register.init(chosen.config, create_keys=chosen.create_keys)
+        except RegisterError as error:
+            _fail(str(error))
+        where = shown_url(chosen.config.url)
+        with self._opened(created) as opened:
+            if opened.created:
+                typer.echo(
+                    f"created the objection register at {where} (identity {opened.identity})"
+                )
+            else:
+                typer.echo(
+                    f"the objection register at {where} exists already "
+                    f"(identity {opened.identity}); nothing was changed"
+                )
 
     def add(
         self,
@@ -130,7 +162,7 @@ class _Commands:
     ) -> None:
         """Record an objection; it suppresses from now on."""
         received = _parsed(received_time, received_at)
-        platforms = _parsed(Scope.parse, scope)
+        chosen = _parsed(partial(Scope.chosen, platforms=self._source().config.platforms), scope)
         with self._register() as opened:
             try:
                 added = opened.add(
@@ -140,7 +172,7 @@ class _Commands:
                     received_at=received,
                     evidence=evidence,
                     note=note,
-                    scope=platforms,
+                    scope=chosen,
                 )
             except InvalidAddress as error:
                 _fail(f"{address!r} is not a usable e-mail address: {error.reason}")
@@ -154,19 +186,20 @@ class _Commands:
         file: Annotated[Path, typer.Argument(help="CSV file with a header row.", dir_okay=False)],
         by: _Recorder = None,
     ) -> None:
-        """Record every valid line of a CSV file (columns: address, channel, received_at,
-        evidence, note, scope); errors are listed by line, duplicates counted."""
+        """Record every valid line of a CSV file (UTF-8; columns: address, channel, received_at,
+        evidence, note, scope); bad lines are listed and exit 1, duplicates counted."""
+        platforms = self._source().config.platforms
         try:
-            with file.open(newline="", encoding="utf-8-sig") as stream:
-                parsed = read_import(stream)
+            with file.open("rb") as stream:
+                parsed = read_import(stream, platforms)
         except OSError as error:
             _fail(f"cannot read {file}: {error.strerror}")
-        except (RegisterError, UnicodeDecodeError) as error:
+        except RegisterError as error:
             _fail(f"{file}: {error}")
         with self._register() as opened:
             results = opened.add_many(parsed.entries, by=by or getpass.getuser())
         for problem in parsed.errors:
-            typer.echo(f"line {problem.line}: {problem.address!r}: {problem.reason}", err=True)
+            typer.echo(f"line {problem.line}: {_given(problem.address)}{problem.reason}", err=True)
         duplicates = sum(result.duplicate for result in results)
         typer.echo(
             f"recorded {len(results) - duplicates}, already registered {duplicates}, "
@@ -240,22 +273,29 @@ class _Commands:
         self,
         address: Annotated[str, typer.Argument(help="The e-mail address to look up.")],
         platform: Annotated[
-            str | None, typer.Option(help="Only objections covering this platform.")
+            str | None, typer.Option(help="Only this platform (default: every platform).")
         ] = None,
     ) -> None:
-        """Exit 0 and say "suppressed" when the address is on the register, else exit 1."""
+        """Say for which platforms the address is suppressed; exit 0 only if for every one
+        the product exports to (or for ``--platform``), else 1."""
+        platforms = self._source().config.platforms
+        asked = sorted(platforms) if platform is None else [platform.strip().lower()]
         with self._register() as opened:
             try:
-                found = opened.matches(address, platform=platform)
+                found = {name: opened.matches(address, platform=name) for name in asked}
             except InvalidAddress as error:
                 _fail(f"{address!r} is not a usable e-mail address: {error.reason}")
-        if not found:
-            typer.echo("not suppressed")
+        everywhere = [item for item in next(iter(found.values())) if not item.scope.platforms]
+        if platform is None and everywhere:
+            typer.echo(f"suppressed for all platforms: {_described(everywhere)}")
+            return
+        for name, items in found.items():
+            if items:
+                typer.echo(f"suppressed for {name}: {_described(items)}")
+            else:
+                typer.echo(f"not suppressed for {name}")
+        if not all(found.values()):
             raise typer.Exit(code=1)
-        described = ", ".join(
-            f"objection {item.id} ({item.status.value}, scope {item.scope})" for item in found
-        )
-        typer.echo(f"suppressed: {described}")
 
     def export(
         self,
@@ -302,6 +342,21 @@ def _parsed(parse: Callable[[str], _T], text: str | None) -> _T | None:
         return parse(text)
     except ValueError as error:
         _fail(str(error))
+
+
+def _described(items: list[Objection]) -> str:
+    return ", ".join(
+        f"objection {item.id} ({item.status.value}, scope {item.scope})" for item in items
+    )
+
+
+def _given(address: str | None) -> str:
+    """How an import error shows the address the officer gave (long ones by length only)."""
+    if address is None:
+        return ""
+    if len(address) > _SHOWN_ADDRESS:
+        return f"an address of {len(address)} characters: "
+    return f"{address!r}: "
 
 
 def _fail(message: str) -> NoReturn:

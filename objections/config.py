@@ -15,6 +15,10 @@ class RegisterConfig(BaseModel):
     """
 
     url: str = Field(description="SQLAlchemy URL of the register database.")
+    platforms: frozenset[str] = Field(
+        min_length=1,
+        description="Platforms the product can export to: an objection's scope is 'all' or some.",
+    )
     key_file: Path | None = Field(
         default=None, description="JSON key ring file (mode 0600) holding the register keys."
     )

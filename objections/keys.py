@@ -14,6 +14,8 @@ import hashlib
 import json
 import os
 import secrets
+import shlex
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,7 +127,10 @@ def load_keys(config: RegisterConfig, *, create: bool = False) -> LoadedKeys:
 
 
 def read_key_file(path: Path) -> KeyRing:
-    """The key ring stored in ``path``; a clear error naming the file when it cannot be used."""
+    """The key ring stored in ``path``; a clear error naming the file when it cannot be used.
+
+    Like ssh with a private key, a file that its group or others may access is refused.
+    """
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
         entries: list[dict[str, Any]] = document["keys"]
@@ -142,7 +147,20 @@ def read_key_file(path: Path) -> KeyRing:
         raise KeyConfigurationError(f"key file {path} is not a register key file") from None
     if not pairs:
         raise KeyConfigurationError(f"key file {path} holds no keys")
+    _check_private(path)
     return KeyRing(pairs, f"key file {path}")
+
+
+def _check_private(path: Path) -> None:
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError as error:
+        raise KeyConfigurationError(f"cannot read key file {path}: {error.strerror}") from None
+    if mode & 0o077:
+        raise KeyConfigurationError(
+            f"key file {path} has mode {mode:04o}: it must be readable by its owner only; "
+            f"run: chmod 600 {shlex.quote(str(path))}"
+        )
 
 
 def write_key_file(ring: KeyRing, path: Path) -> None:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from objections.errors import UnknownScopeError
+
 
 class Channel(StrEnum):
     """How the objection reached the company."""
@@ -44,8 +46,17 @@ class Scope:
     """Empty means every platform, present and future."""
 
     @classmethod
+    def chosen(cls, text: str, platforms: frozenset[str]) -> Scope:
+        """A scope as the officer gives it: ``all`` or some of ``platforms``, else refused."""
+        try:
+            scope = cls.parse(text)
+        except ValueError:
+            raise UnknownScopeError(text, platforms) from None
+        return scope.within(platforms)
+
+    @classmethod
     def parse(cls, text: str) -> Scope:
-        """``all`` or platform names separated by commas, e.g. ``meta,tiktok``."""
+        """``all`` or platform names separated by commas (syntax only: stored scopes)."""
         names = {name.strip().lower() for name in text.split(",") if name.strip()}
         if not names or names == {ALL_PLATFORMS}:
             return cls()
@@ -53,6 +64,12 @@ class Scope:
         if bad or ALL_PLATFORMS in names:
             raise ValueError(f"scope must be 'all' or platform names such as 'meta' (got {text!r})")
         return cls(frozenset(names))
+
+    def within(self, platforms: frozenset[str]) -> Scope:
+        """This scope, or :class:`UnknownScopeError` if it names a platform not in ``platforms``."""
+        if self.platforms - platforms:
+            raise UnknownScopeError(str(self), platforms)
+        return self
 
     def covers(self, platform: str) -> bool:
         return not self.platforms or platform.lower() in self.platforms
@@ -111,6 +128,8 @@ class Action(StrEnum):
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
     KEYS_ROTATED = "keys_rotated"
+    SCOPE_WIDENED = "scope_widened"
+    """A migration widened a scope that named no known platform to ``all``."""
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from objections.keys import (
     KEY_FILE_SETTING,
     KeyPair,
     KeyRing,
+    LoadedKeys,
     load_keys,
     read_key_file,
     write_key_file,
@@ -40,6 +42,27 @@ from objections.review import next_status
 from objections.suppression import Suppression
 
 _SNAPSHOT_ATTEMPTS = 5
+
+
+def _set_up(config: RegisterConfig, set_up: Callable[[], store.Setup]) -> store.Setup:
+    """Run ``set_up``; a database error becomes a :class:`RegisterError` naming the register."""
+    try:
+        return set_up()
+    except SQLAlchemyError as error:
+        raise RegisterError(
+            f"cannot open the objection register at {store.shown_url(config.url)}: "
+            f"{type(error).__name__}"
+        ) from None
+
+
+@contextmanager
+def _disposed_on_error(engine: Engine) -> Iterator[None]:
+    """Dispose of ``engine`` if the register cannot be made from it."""
+    try:
+        yield
+    except BaseException:
+        engine.dispose()
+        raise
 
 
 @dataclass(frozen=True)
@@ -63,37 +86,53 @@ class Rotation:
 class Register:
     """The objection register on one database, with the keys of this process.
 
-    Open it with :meth:`open`; close it (or use it as a context manager) when done.
+    Create it once with :meth:`init`, then open it with :meth:`open`; close it
+    (or use it as a context manager) when done.
     """
 
-    def __init__(self, engine: Engine, ring: KeyRing, key_file: Path | None) -> None:
+    def __init__(
+        self, engine: Engine, keys: LoadedKeys, config: RegisterConfig, setup: store.Setup
+    ) -> None:
+        keys.ring.pair(setup.state.key_id)  # the key check: fails now, not later
         self._engine = engine
-        self._ring = ring
-        self._key_file = key_file
-        self.generated_key_file: Path | None = None
-        """The key file :meth:`open` generated, if it did (the caller should say so)."""
+        self._ring = keys.ring
+        self._key_file = keys.key_file
+        self._platforms = config.platforms
+        self.generated_key_file: Path | None = keys.key_file if keys.generated else None
+        """The key file :meth:`init` generated, if it did (the caller should say so)."""
+        self.created = setup.created
+        """Whether :meth:`init` created the register (False: it existed already)."""
+        self.migration_notes = setup.notes
+        """What the migrations run while opening had to say (to show the officer, or log)."""
+        self.identity = setup.state.identity
+        """The register's random id, written once by ``init``: a swapped database has another."""
 
     @classmethod
-    def open(cls, config: RegisterConfig, *, create_keys: bool = False) -> Register:
-        """Migrate the database and load the keys; ``create_keys`` generates a missing key file."""
-        keys = load_keys(config, create=create_keys)
+    def open(cls, config: RegisterConfig) -> Register:
+        """Open an existing register: migrate it and check that the keys fit.
+
+        Creates nothing: no key file, no SQLite file or folder, no table.
+        :class:`RegisterMissingError` when there is no initialised register at
+        ``config.url`` (checked before the keys: ``init`` makes both);
+        :class:`KeyConfigurationError` when the keys are missing or do not fit.
+        """
         engine = store.connect(config.url)
-        try:
-            store.set_up(engine, keys.ring.newest.key_id)
-        except SQLAlchemyError as error:
-            engine.dispose()
-            raise RegisterError(
-                f"cannot open the objection register at {engine.url!r}: {type(error).__name__}"
-            ) from None
-        register = cls(engine, keys.ring, keys.key_file)
-        if keys.generated:
-            register.generated_key_file = keys.key_file
-        try:
-            register.version()  # fails now, not later, when the keys do not fit
-        except KeyConfigurationError:
-            register.close()
-            raise
-        return register
+        with _disposed_on_error(engine):
+            setup = _set_up(config, lambda: store.upgrade(engine, store.shown_url(config.url)))
+            return cls(engine, load_keys(config), config, setup)
+
+    @classmethod
+    def init(cls, config: RegisterConfig, *, create_keys: bool = False) -> Register:
+        """Create the register (schema, key-check row, identity), or open it if it exists.
+
+        ``create_keys`` generates a missing key file: only the embedded default
+        (a key file in the data folder) should allow it.
+        """
+        keys = load_keys(config, create=create_keys)
+        engine = store.connect(config.url, create=True)
+        with _disposed_on_error(engine):
+            setup = _set_up(config, lambda: store.create(engine, keys.ring.newest.key_id))
+            return cls(engine, keys, config, setup)
 
     def close(self) -> None:
         self._engine.dispose()
@@ -131,11 +170,13 @@ class Register:
 
     def add_many(self, entries: Sequence[NewObjection], *, by: str) -> list[Added]:
         """Record many objections in one transaction; one :class:`Added` per entry, in order."""
+        for entry in entries:
+            entry.scope.within(self._platforms)
         keys = [canonical_key(entry.address) for entry in entries]
         now = datetime.now(UTC)
         results: list[Added] = []
         with self._engine.begin() as connection:
-            pair = self._pair(store.lock_state(connection)[1])
+            pair = self._pair(store.lock_state(connection).key_id)
             cipher = pair.cipher()
             digests = pair.blind_index().digest_many(keys)
             live: dict[bytes, list[tuple[int, Scope]]] = {}
@@ -254,10 +295,10 @@ class Register:
     def matches(self, address: str, *, platform: str | None = None) -> list[Objection]:
         """The objections that suppress ``address`` (for ``platform``, or for any platform)."""
         key = canonical_key(address)
+        if platform is not None:
+            self._known(platform)
+        digest = self._pair(self._state().key_id).blind_index().digest(key)
         with self._engine.connect() as connection:
-            state = store.read_state(connection)
-            assert state is not None
-            digest = self._pair(state[1]).blind_index().digest(key)
             rows = store.live_objections_by_digest(connection, [digest])
         found = [store.to_objection(row) for row in rows]
         return [item for item in found if platform is None or item.scope.covers(platform)]
@@ -275,12 +316,18 @@ class Register:
 
     def version(self) -> str:
         """Changes whenever suppression may change (add, import, withdraw, rotation); cheap."""
+        state = self._state()
+        return f"{state.version}-{state.key_id}"
+
+    @property
+    def has_held_objections(self) -> bool:
+        """Whether an objection was ever recorded here, even one withdrawn since (reads the DB).
+
+        False for a register that has never held anything: an export may want
+        to refuse it, since a swapped or new database looks exactly like that.
+        """
         with self._engine.connect() as connection:
-            state = store.read_state(connection)
-        assert state is not None
-        counter, key_id = state
-        self._pair(key_id)
-        return f"{counter}-{key_id}"
+            return store.has_objections(connection)
 
     def suppression(self, platform: str) -> Suppression:
         """Digests of everyone not to be uploaded to ``platform``, and their version.
@@ -288,12 +335,14 @@ class Register:
         Reads the state, then the rows, and retries if a key rotation came in
         between, so the digests and the key always belong together.
         """
+        self._known(platform)
         for _ in range(_SNAPSHOT_ATTEMPTS):
             with self._engine.connect() as connection:
                 state = store.read_state(connection)
-                assert state is not None
                 rows = store.objection_rows(connection)
-            counter, key_id = state
+            if state is None:  # pragma: no cover - open() refuses a register without it
+                raise RegisterError("the register state row is missing")
+            counter, key_id = state.version, state.key_id
             if all(row.key_id == key_id for row in rows):
                 digests = frozenset(
                     row.blind_index
@@ -358,6 +407,15 @@ class Register:
 
     # Helpers.
 
+    def _state(self) -> store.State:
+        """The state row, once its key is known to this process (the key check)."""
+        with self._engine.connect() as connection:
+            state = store.read_state(connection)
+        if state is None:  # pragma: no cover - open() refuses a register without it
+            raise RegisterError("the register state row is missing")
+        self._pair(state.key_id)
+        return state
+
     def _pair(self, key_id: str) -> KeyPair:
         """The key pair ``key_id``; the key file is re-read once if another process rotated."""
         try:
@@ -367,6 +425,10 @@ class Register:
                 raise
             self._ring = read_key_file(self._key_file)
             return self._ring.pair(key_id)
+
+    def _known(self, platform: str) -> None:
+        """Refuse a platform the product cannot export to (:class:`UnknownScopeError`)."""
+        Scope.chosen(platform, self._platforms)
 
     def _row(self, connection: Connection, objection_id: int) -> Row[Any]:
         row = store.objection_row(connection, objection_id)

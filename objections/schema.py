@@ -81,5 +81,7 @@ register_state = Table(
     Column("id", Integer, primary_key=True),
     Column("version", Integer, nullable=False),
     Column("key_id", String(16), nullable=False),
+    Column("identity", String(36)),
 )
-"""One row: the version counter (bumped whenever suppression may change) and the current key."""
+"""One row, written by ``init``: the version counter (bumped whenever suppression may change),
+the current key (the key check) and the register's random identity."""

@@ -1,18 +1,23 @@
-"""Database access: engine, migrations, and the few statements the register runs.
+"""Database access: engine, creation and migrations, and the few statements the register runs.
 
-Several processes may open the register at once (an export, the reconciler, the
-privacy officer's commands): setting up a new database is serialised (SQLite's
-write lock, taken up front; a PostgreSQL advisory lock), and a SQLite writer
-waits up to :data:`SQLITE_BUSY_TIMEOUT_SECONDS` for another one to finish.
+Only :func:`create` (``objections init``) makes a register; :func:`upgrade`
+refuses a database that holds none. Several processes may open the register
+at once (an export, the reconciler, the privacy officer's commands):
+migrations are serialised (SQLite's write lock, taken up front; a PostgreSQL
+advisory lock), and a SQLite writer waits up to
+:data:`SQLITE_BUSY_TIMEOUT_SECONDS` for another one to finish.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from alembic import command
 from alembic.config import Config
@@ -22,13 +27,17 @@ from sqlalchemy import (
     Row,
     bindparam,
     create_engine,
+    exists,
     func,
     insert,
+    inspect,
     select,
     update,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
+from objections.errors import RegisterMissingError
+from objections.migrations import MIGRATION_NOTES
 from objections.model import Action, Channel, HistoryEntry, Objection, Scope, Status
 from objections.schema import history, objections, register_state
 
@@ -39,18 +48,41 @@ _SETUP_LOCK = 0x0B1EC7
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 
 
-def connect(url: str) -> Engine:
-    """An engine for ``url``; a new SQLite file is created readable by its owner only."""
+def connect(url: str, *, create: bool = False) -> Engine:
+    """An engine for ``url``; with ``create``, a missing SQLite file (and folder) is created.
+
+    Without ``create`` nothing is created on disk: a missing SQLite file or
+    folder is :class:`RegisterMissingError`, and the file is opened read-write
+    only (``mode=rw``), so that even a file deleted meanwhile is not recreated.
+    """
     parsed = make_url(url)
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, hide_parameters=True)
     if parsed.database not in (None, "", ":memory:"):
-        _create_private_file(Path(parsed.database))
+        path = Path(parsed.database)
+        if create:
+            _create_private_file(path)
+        else:
+            parsed = _existing_file(parsed, path)
     return create_engine(
         parsed, hide_parameters=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
     )
+
+
+def shown_url(url: str) -> str:
+    """``url`` as the register's messages show it: password hidden."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _existing_file(url: URL, path: Path) -> URL:
+    """The SQLite URI that opens ``path`` read-write without creating it."""
+    if not path.parent.is_dir():
+        raise RegisterMissingError(shown_url(str(url)), f"the folder {path.parent} does not exist")
+    if not path.is_file():
+        raise RegisterMissingError(shown_url(str(url)), "the file does not exist")
+    return url.set(database=path.resolve().as_uri(), query={"mode": "rw", "uri": "true"})
 
 
 def _create_private_file(path: Path) -> None:
@@ -62,35 +94,100 @@ def _create_private_file(path: Path) -> None:
     os.close(descriptor)
 
 
-def set_up(engine: Engine, key_id: str) -> None:
-    """Migrate to the newest revision and create the state row, one process at a time."""
+def create(engine: Engine, key_id: str) -> Setup:
+    """Create (or migrate) the register and its state row, one process at a time.
+
+    The state row is the key check (the key id every row is sealed with) and
+    the register's identity, a random id drawn here and never changed.
+    """
+    with _setup_transaction(engine) as connection:
+        notes = migrate(connection)
+        state = read_state(connection)
+        if state is None:
+            state = State(version=0, key_id=key_id, identity=new_identity())
+            connection.execute(insert(register_state).values(id=1, **state._asdict()))
+            return Setup(state, notes, created=True)
+    return Setup(state, notes, created=False)
+
+
+def upgrade(engine: Engine, where: str) -> Setup:
+    """Migrate an existing register; :class:`RegisterMissingError` when there is none.
+
+    A database without the register's tables, or without its state row, is
+    not a register: nothing is created in it.
+    """
+    with _setup_transaction(engine) as connection:
+        if not inspect(connection).has_table(register_state.name):
+            raise RegisterMissingError(where, "the database holds no register")
+        notes = migrate(connection)
+        state = read_state(connection)
+        if state is None:
+            raise RegisterMissingError(where, "the register has no key-check row")
+    return Setup(state, notes, created=False)
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A register ready for use: its state row, and what setting it up did."""
+
+    state: State
+    notes: tuple[str, ...]
+    """What the migrations that ran had to say (e.g. how many scopes they widened)."""
+    created: bool
+    """Whether the state row (and so the register) was created just now."""
+
+
+@contextmanager
+def _setup_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that holds the set-up lock (PostgreSQL advisory lock, SQLite write lock)."""
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(select(func.pg_advisory_xact_lock(_SETUP_LOCK)))
         elif connection.dialect.name == "sqlite":
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-        migrate(connection)
-        if read_state(connection) is None:
-            create_state(connection, key_id)
+        yield connection
 
 
-def migrate(connection: Connection) -> None:
-    """Bring the register's tables to the newest Alembic revision, on ``connection``."""
+def new_identity() -> str:
+    """A random register identity, drawn once by ``init``."""
+    return str(uuid.uuid4())
+
+
+def migrate(connection: Connection) -> tuple[str, ...]:
+    """Bring the register's tables to the newest Alembic revision; the migrations' notes."""
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.attributes["connection"] = connection
+    notes: list[str] = []
+    config.attributes[MIGRATION_NOTES] = notes
     command.upgrade(config, "head")
+    return tuple(notes)
 
 
-def read_state(connection: Connection) -> tuple[int, str] | None:
-    """The version counter and current key id; None before the first use."""
+class State(NamedTuple):
+    """The register's state row."""
+
+    version: int
+    key_id: str
+    identity: str
+
+
+def read_state(connection: Connection) -> State | None:
+    """The state row; None before ``init``."""
     row = connection.execute(
-        select(register_state.c.version, register_state.c.key_id).where(register_state.c.id == 1)
+        select(register_state.c.version, register_state.c.key_id, register_state.c.identity).where(
+            register_state.c.id == 1
+        )
     ).first()
-    return None if row is None else (row.version, row.key_id)
+    return None if row is None else State(row.version, row.key_id, row.identity)
 
 
-def lock_state(connection: Connection) -> tuple[int, str]:
+def has_objections(connection: Connection) -> bool:
+    """Whether any objection was ever recorded (rows are never deleted, only withdrawn)."""
+    return connection.execute(select(exists().select_from(objections))).scalar_one()
+
+
+def lock_state(connection: Connection) -> State:
     """Start a write transaction by locking the state row; its version and key id.
 
     Every writer takes this lock first, so a key rotation and an insert can never
@@ -102,13 +199,9 @@ def lock_state(connection: Connection) -> tuple[int, str]:
         .values(version=register_state.c.version)
     )
     state = read_state(connection)
-    if state is None:  # pragma: no cover - open() creates the row
+    if state is None:  # pragma: no cover - open() refuses a register without it
         raise RuntimeError("the register state row is missing")
     return state
-
-
-def create_state(connection: Connection, key_id: str) -> None:
-    connection.execute(insert(register_state).values(id=1, version=0, key_id=key_id))
 
 
 def bump_version(connection: Connection, key_id: str | None = None) -> None:

@@ -85,9 +85,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         config = RegisterConfig(
             url=f"sqlite:///{Path(folder) / 'register.sqlite'}",
+            platforms=frozenset({"meta"}),
             key_file=Path(folder) / "keys.json",
         )
-        with Register.open(config, create_keys=True) as register:
+        with Register.init(config, create_keys=True) as register:
             register.add_many(
                 [NewObjection(address(n * 97).upper(), Channel.EMAIL) for n in range(objectors)],
                 by="benchmark",

@@ -6,6 +6,8 @@ import string
 
 from hypothesis import strategies as st
 
+from audiences.identity import DEFAULT_IGNORABLE as UNICODE_DEFAULT_IGNORABLE
+
 _LOCAL = string.ascii_letters + string.digits + "_-"
 _TAG = string.ascii_letters + string.digits + "+._-"
 _GMAIL = ("gmail.com", "googlemail.com")
@@ -42,3 +44,24 @@ def address_variants(draw: st.DrawFn, address: str) -> str:
         text = f"{draw(st.sampled_from(_DISPLAY_NAMES))}< {text} >"
     space = st.text(" \t\n", max_size=3)
     return draw(space) + text + draw(space)
+
+
+DEFAULT_IGNORABLE = frozenset(
+    code for first, last in UNICODE_DEFAULT_IGNORABLE for code in range(first, last + 1)
+)
+"""Default_Ignorable_Code_Point, as the upload side's identity rules list it."""
+_HIDDEN = st.sampled_from(sorted(DEFAULT_IGNORABLE)).map(chr)
+_FULLWIDTH_OFFSET = 0xFF01 - 0x21
+"""U+FF01..U+FF5E are the fullwidth forms of ASCII U+0021..U+007E."""
+
+
+@st.composite
+def hidden_variants(draw: st.DrawFn, text: str) -> str:
+    """``text`` with invisible characters inserted and ASCII characters in fullwidth forms."""
+    out = []
+    for char in text:
+        if draw(st.integers(0, 3)) == 0:
+            out.append(draw(_HIDDEN))
+        fullwidth = "!" <= char <= "~" and draw(st.integers(0, 2)) == 0
+        out.append(chr(ord(char) + _FULLWIDTH_OFFSET) if fullwidth else char)
+    return "".join(out) + (draw(_HIDDEN) if draw(st.booleans()) else "")

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import sys
+import unicodedata
+
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from objections.canonical import InvalidAddress, canonical_key, canonical_keys
-from tests.objections.strategies import address_variants, registered_addresses
+from tests.objections.strategies import (
+    DEFAULT_IGNORABLE,
+    address_variants,
+    hidden_variants,
+    registered_addresses,
+)
 
 PROPERTY = settings(max_examples=150, deadline=None)
 
@@ -28,6 +36,11 @@ PROPERTY = settings(max_examples=150, deadline=None)
         ("He\u0301le\u0300ne@exemple.fr", "hélène@exemple.fr"),
         ("jean@Bücher.example", "jean@xn--bcher-kva.example"),
         ("jean@ｇｍａｉｌ．ｃｏｍ", "jean@gmail.com"),
+        ("jean\u2060.dupont@example.com", "jean.dupont@example.com"),
+        ("jean.du\u00adpont@example.com", "jean.dupont@example.com"),
+        ("\ufeffje\u200ban\u200c.du\u200dpont@example.com", "jean.dupont@example.com"),
+        ("ｊｅａｎ．ｄｕｐｏｎｔ＠ｅｘａｍｐｌｅ．ｃｏｍ", "jean.dupont@example.com"),
+        ("Ｊｅａｎ＋ｐｕｂ@GMAIL.com", "jean@gmail.com"),
     ],
 )
 def test_documented_spellings_have_one_key(address: str, key: str) -> None:
@@ -83,11 +96,32 @@ def test_every_variant_of_an_address_has_its_key(data: st.DataObject, address: s
     assert canonical_keys(pa.array([variant])).to_pylist() == [key]
 
 
+@PROPERTY
+@given(st.data(), registered_addresses())
+def test_invisible_and_fullwidth_characters_never_hide_an_address(
+    data: st.DataObject, address: str
+) -> None:
+    variant = data.draw(hidden_variants(data.draw(address_variants(address))))
+    key = canonical_key(address)
+    assert canonical_key(variant) == key
+    assert canonical_keys(pa.array([variant])).to_pylist() == [key]
+
+
+def test_every_default_ignorable_and_format_character_is_removed() -> None:
+    format_characters = {
+        code for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) == "Cf"
+    }
+    invisible = sorted(format_characters | DEFAULT_IGNORABLE)
+    keys = canonical_keys(pa.array([f"ja{chr(code)}ne@example.com" for code in invisible]))
+    assert set(keys.to_pylist()) == {"jane@example.com"}
+
+
 _ANY_TEXT = st.one_of(
     st.text(),
     st.emails(),
     st.text(alphabet=st.sampled_from(" \t<>@.+:mailtoGMAIL.comé\u0301İ"), max_size=30),
     registered_addresses().flatmap(address_variants),
+    registered_addresses().flatmap(address_variants).flatmap(hidden_variants),
 )
 
 

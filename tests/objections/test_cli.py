@@ -19,7 +19,7 @@ Run = Callable[..., Result]
 
 
 @pytest.fixture
-def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, register_url: str) -> Run:
+def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, register_url: str) -> Run:
     """``audience-export objections ARGS`` on embedded defaults in ``tmp_path``, on each backend."""
     monkeypatch.setenv("AUDIENCE_EXPORT_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("AUDIENCE_EXPORT_OBJECTIONS_URL", register_url)
@@ -31,27 +31,66 @@ def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, register_url: str) -> R
     return invoke
 
 
-def test_first_use_generates_keys_and_says_so(run: Run, tmp_path: Path) -> None:
-    result = run("add", "Jane <Jane.Doe+x@GoogleMail.com>", "--channel", "email")
-    assert result.exit_code == 0, result.output
+@pytest.fixture
+def run(cli: Run) -> Run:
+    """:func:`cli` once ``objections init`` has created the register."""
+    created = cli("init")
+    assert created.exit_code == 0, created.output
+    return cli
+
+
+def test_nothing_works_before_init_which_creates_register_and_keys_once(
+    cli: Run, tmp_path: Path, register_url: str
+) -> None:
+    for command in (["add", "a@example.com", "--channel", "email"], ["check", "a@example.com"]):
+        refused = cli(*command)
+        assert refused.exit_code == 2
+        assert "no objection register at" in refused.stderr
+        assert "`audience-export objections init`" in refused.stderr
+    assert not (tmp_path / "home").exists()
+    assert not (tmp_path / "database.sqlite").exists()
+    created = cli("init")
+    assert created.exit_code == 0, created.output
     key_file = tmp_path / "home" / "register-keys.json"
-    assert f"generated new register keys in {key_file} (mode 0600)" in result.stderr
+    assert f"generated new register keys in {key_file} (mode 0600)" in created.stderr
     assert key_file.stat().st_mode & 0o777 == 0o600
-    assert "recorded objection 1" in result.stdout
-    again = run("add", "janedoe@gmail.com", "--channel", "phone")
-    assert (again.exit_code, again.stdout.strip()) == (0, "already registered as 1")
+    assert created.stdout.startswith(f"created the objection register at {register_url}")
+    identity = created.stdout.split("(identity ")[1].rstrip(")\n")
+    again = cli("init")
+    assert again.exit_code == 0
+    assert f"exists already (identity {identity}); nothing was changed" in again.stdout
     assert "generated" not in again.stderr
+    result = cli("add", "Jane <Jane.Doe+x@GoogleMail.com>", "--channel", "email")
+    assert "recorded objection 1: suppressed from now on" in result.stdout
+    duplicate = cli("add", "janedoe@gmail.com", "--channel", "phone")
+    assert (duplicate.exit_code, duplicate.stdout.strip()) == (0, "already registered as 1")
 
 
-def test_check_says_suppressed_or_exits_1(run: Run) -> None:
+def test_a_scope_names_all_or_a_platform_the_product_exports_to(run: Run) -> None:
+    refused = run("add", "x@y.example", "--channel", "email", "--scope", "facebook")
+    assert refused.exit_code == 2
+    assert "scope must be 'all' or platforms among: meta (got 'facebook')" in refused.stderr
+    assert run("list", "--format", "json").stdout.strip() == "[]"
+    unknown = run("check", "x@y.example", "--platform", "tiktok")
+    assert unknown.exit_code == 2
+    assert "platforms among: meta" in unknown.stderr
+
+
+def test_check_answers_per_platform_and_exits_0_only_if_suppressed_everywhere(run: Run) -> None:
     run("add", "jane.doe@gmail.com", "--channel", "email", "--scope", "meta")
     hit = run("check", " J.A.N.E.DOE+promo@googlemail.com ")
-    assert hit.exit_code == 0
-    assert hit.stdout.startswith("suppressed: objection 1 (received, scope meta)")
+    assert (hit.exit_code, hit.stdout) == (
+        0,
+        "suppressed for meta: objection 1 (received, scope meta)\n",
+    )
+    run("add", "zoe@example.com", "--channel", "email")
+    everywhere = run("check", "Zoe@Example.com")
+    assert everywhere.exit_code == 0
+    assert everywhere.stdout.startswith("suppressed for all platforms: objection 2 (received")
     miss = run("check", "john@gmail.com")
-    assert (miss.exit_code, miss.stdout.strip()) == (1, "not suppressed")
-    other = run("check", "jane.doe@gmail.com", "--platform", "tiktok")
-    assert other.exit_code == 1
+    assert (miss.exit_code, miss.stdout.strip()) == (1, "not suppressed for meta")
+    only = run("check", "jane.doe@gmail.com", "--platform", "meta")
+    assert only.exit_code == 0
     bad = run("check", "jane@")
     assert bad.exit_code == 2
     assert "'jane@' is not a usable e-mail address: nothing after the @" in bad.stderr
@@ -93,16 +132,20 @@ def test_import_keeps_valid_lines_names_bad_ones_and_is_idempotent(
         "not-an-address,email,,,,\n"
         "john@example.com,fax,,,,\n"
         "JaneDoe+x@googlemail.com,phone,,,,\n"
-        "zoe@example.com,letter,2025-03-02T10:00:00+01:00,,by post,meta\n",
+        "zoe@example.com,letter,2025-03-02T10:00:00+01:00,,by post,meta\n"
+        "fb@example.com,email,,,,facebook\n",
         encoding="utf-8",
     )
     first = run("import", str(file))
     assert first.exit_code == 1
-    assert first.stdout.strip() == "recorded 2, already registered 1, refused 2"
+    assert first.stdout.strip() == "recorded 2, already registered 1, refused 3"
     assert "line 3: 'not-an-address': no @ sign" in first.stderr
     assert "line 4: 'john@example.com': unknown channel 'fax'" in first.stderr
+    assert (
+        "line 7: 'fb@example.com': scope must be 'all' or platforms among: meta (got 'facebook')"
+    ) in first.stderr
     second = run("import", str(file))
-    assert second.stdout.strip() == "recorded 0, already registered 3, refused 2"
+    assert second.stdout.strip() == "recorded 0, already registered 3, refused 3"
     listed = json.loads(run("list", "--format", "json").stdout)
     assert [(row["id"], row["scope"], row["received_at"]) for row in listed] == [
         ("1", "all", "2025-03-01T00:00:00+00:00"),
@@ -180,6 +223,7 @@ def test_an_unreadable_key_file_is_named(
 ) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text("{not json", encoding="utf-8")
+    broken.chmod(0o600)
     monkeypatch.setenv("AUDIENCE_EXPORT_OBJECTIONS_KEY_FILE", str(broken))
     result = run("list")
     assert result.exit_code == 2
@@ -187,13 +231,15 @@ def test_an_unreadable_key_file_is_named(
 
 
 def test_index_key_alone_checks_but_never_decrypts(
-    run: Run, monkeypatch: pytest.MonkeyPatch
+    cli: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A pipeline host holds only the index key: it can suppress, not read addresses."""
     encryption, index = (base64.b64encode(secrets.token_bytes(32)).decode() for _ in range(2))
     monkeypatch.setenv("AUDIENCE_EXPORT_OBJECTIONS_ENCRYPTION_KEY", encryption)
     monkeypatch.setenv("AUDIENCE_EXPORT_OBJECTIONS_INDEX_KEY", index)
-    assert run("add", "a@example.com", "--channel", "email").exit_code == 0
+    assert cli("init").exit_code == 0
+    assert cli("add", "a@example.com", "--channel", "email").exit_code == 0
+    run = cli
     monkeypatch.delenv("AUDIENCE_EXPORT_OBJECTIONS_ENCRYPTION_KEY")
     assert run("check", "A@example.com").exit_code == 0
     assert run("list").exit_code == 0
@@ -201,3 +247,16 @@ def test_index_key_alone_checks_but_never_decrypts(
     assert refused.exit_code == 2
     assert "encryption key is not available" in refused.stderr
     assert run("rotate-keys").exit_code == 2
+
+
+def test_a_key_file_others_may_read_is_refused_with_the_chmod_to_run(
+    run: Run, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "home" / "register-keys.json"
+    key_file.chmod(0o640)
+    refused = run("list")
+    assert refused.exit_code == 2
+    assert f"key file {key_file} has mode 0640" in refused.stderr
+    assert f"run: chmod 600 {key_file}" in refused.stderr
+    key_file.chmod(0o600)
+    assert run("list").exit_code == 0

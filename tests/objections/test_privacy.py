@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import subprocess
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from objections.canonical import canonical_key
 from objections.config import RegisterConfig
 from objections.model import Channel
 from objections.register import Register
+from objections.transfer import read_import
 
 ADDRESSES = ("Privacy.Probe+news@GoogleMail.com", "canary.person@example.org")
 
@@ -33,7 +35,7 @@ def forbidden_needles() -> list[bytes]:
 
 
 def fill_and_rotate(config: RegisterConfig) -> None:
-    with Register.open(config) as register:
+    with Register.init(config) as register:
         for address in ADDRESSES:
             added = register.add(address, channel=Channel.EMAIL, by="amy", note="objected")
             register.verify(added.objection_id, by="bob", note="identity checked")
@@ -71,3 +73,25 @@ def test_pg_dump_holds_neither_address_nor_its_sha256(
     assert b"COPY public.objections " in dump
     assert b"COPY public.objection_history " in dump
     assert_clean(dump)
+
+
+def test_refused_import_lines_leave_no_trace_in_the_register(
+    register_config: RegisterConfig,
+) -> None:
+    canaries = ("zq7canary.huge@example.org", "zq7canary.scope@example.org")
+    content = (
+        b"address,channel,note,scope\n"
+        + f"{canaries[0]},email,{'n' * 200_000},\n".encode()
+        + f"{canaries[1]},email,,facebook\n".encode()
+        + b"kept@example.org,email,,meta\n"
+    )
+    parsed = read_import(io.BytesIO(content), register_config.platforms)
+    with Register.open(register_config) as register:
+        register.add_many(parsed.entries, by="amy")
+    assert [error.line for error in parsed.errors] == [2, 3]
+    assert all(canary not in error.reason for error in parsed.errors for canary in canaries)
+    database = Path(make_url(register_config.url).database or "")
+    for path in database.parent.glob("register.sqlite*"):
+        content = path.read_bytes()
+        assert b"zq7canary" not in content
+        assert b"kept@example.org" not in content

@@ -16,7 +16,7 @@ from objections.keys import KeyPair, KeyRing, read_key_file, write_key_file
 from objections.model import Action, Channel, Scope, Status
 from objections.register import Register
 from tests.fixtures.register import generated_key_file
-from tests.objections.strategies import address_variants, registered_addresses
+from tests.objections.strategies import address_variants, hidden_variants, registered_addresses
 
 
 def suppressed(register: Register, address: str, platform: str = "meta") -> bool:
@@ -97,14 +97,16 @@ def test_withdrawal_needs_a_verified_identity_a_reviewer_and_a_note(register: Re
         register.verify(999, by="bob")
 
 
-def test_scope_limits_suppression_to_the_named_platforms(register: Register) -> None:
-    register.add("d@example.com", channel=Channel.EMAIL, by="amy", scope=Scope.parse("tiktok"))
-    assert suppressed(register, "d@example.com", "tiktok")
-    assert not suppressed(register, "d@example.com", "meta")
-    broader = register.add("d@example.com", channel=Channel.EMAIL, by="amy")
-    assert not broader.duplicate
-    assert suppressed(register, "d@example.com", "meta")
-    assert register.matches("D@example.com", platform="meta")[0].id == broader.objection_id
+def test_scope_limits_suppression_to_the_named_platforms(backend_config: RegisterConfig) -> None:
+    platforms = frozenset({"meta", "tiktok"})
+    with Register.open(backend_config.model_copy(update={"platforms": platforms})) as register:
+        register.add("d@example.com", channel=Channel.EMAIL, by="amy", scope=Scope.parse("tiktok"))
+        assert suppressed(register, "d@example.com", "tiktok")
+        assert not suppressed(register, "d@example.com", "meta")
+        broader = register.add("d@example.com", channel=Channel.EMAIL, by="amy")
+        assert not broader.duplicate
+        assert suppressed(register, "d@example.com", "meta")
+        assert register.matches("D@example.com", platform="meta")[0].id == broader.objection_id
 
 
 def test_a_suppression_set_keeps_its_own_key_across_a_rotation(register: Register) -> None:
@@ -186,8 +188,13 @@ def test_stats_and_filters(register: Register) -> None:
 def test_every_spelling_of_a_registered_address_is_suppressed(
     register_config: RegisterConfig, data: st.DataObject, address: str
 ) -> None:
+    """Also with invisible characters or fullwidth forms, in the register or in the lookup."""
+    registered, looked_up = address, data.draw(address_variants(address))
+    if data.draw(st.booleans()):
+        looked_up = data.draw(hidden_variants(looked_up))
+    else:
+        registered = data.draw(hidden_variants(registered))
     with Register.open(register_config) as register:
-        register.add(address, channel=Channel.EMAIL, by="amy")
-        variant = data.draw(address_variants(address))
-        assert register.suppression("meta").suppressed([canonical_key(variant)]) == [True]
-        assert register.matches(variant)
+        register.add(registered, channel=Channel.EMAIL, by="amy")
+        assert register.suppression("meta").suppressed([canonical_key(looked_up)]) == [True]
+        assert register.matches(looked_up)
