@@ -3,8 +3,9 @@
 :func:`open_source` returns a :class:`Source` that streams Arrow record batches
 of two ``string`` columns, ``account_id`` and ``email``, at most ``batch_rows``
 rows each, so memory stays bounded whatever the number of accounts. Every
-failure is a :class:`SourceError` whose message names the problem and never a
-row's value.
+failure is a :class:`SourceError` built from the product's own words only (what
+was read, file, row or batch number, error class, SQLSTATE), never from a
+driver's or parser's message, which may quote a row's value.
 """
 
 from __future__ import annotations

@@ -25,6 +25,9 @@ class Source(ABC):
         self.batch_rows = batch_rows
         self.undecodable_emails = 0
         """E-mails read so far that were not valid UTF-8 (decoded with U+FFFD)."""
+        self.batches_read = 0
+        self.rows_read = 0
+        """Batches and rows the source delivered so far, to say where a failure happened."""
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         """The eligible accounts, in batches of at most ``batch_rows`` rows.
@@ -35,7 +38,13 @@ class Source(ABC):
         for account_id, email in self._read():
             batch, undecodable = conform(account_id, email)
             self.undecodable_emails += undecodable
+            self.batches_read += 1
+            self.rows_read += batch.num_rows
             yield from reslice(batch, self.batch_rows)
+
+    def position(self) -> str:
+        """Where the stream is, in words: the batch being read and the rows before it."""
+        return f" in batch {self.batches_read + 1} (after {self.rows_read} eligible rows)"
 
     @abstractmethod
     def estimate_rows(self) -> int:

@@ -33,6 +33,9 @@ class PostgresDatabase:
     uri: str
     display: str
     """The URI without its password, for messages."""
+    host: str | None = None
+    port: int = 5432
+    """Where the server listens, when the URI names a TCP host (else a local socket)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,8 @@ def parse_location(url: str) -> Location:
         return PostgresDatabase(
             uri=libpq.render_as_string(hide_password=False),
             display=libpq.render_as_string(hide_password=True),
+            host=libpq.host if libpq.host and not libpq.host.startswith("/") else None,
+            port=libpq.port or 5432,
         )
     raise SourceError(
         f"unsupported source {backend!r}: use sqlite:///…, postgresql://… or a Parquet/CSV path"

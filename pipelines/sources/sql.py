@@ -25,9 +25,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines.sources.base import Source
-from pipelines.sources.eligibility import OUTPUT_COLUMNS
-from pipelines.sources.errors import SourceError, scrub
+from pipelines.sources.eligibility import DEFAULT_COLUMNS, DEFAULT_QUERY, OUTPUT_COLUMNS
+from pipelines.sources.errors import SourceError, driver_failure, error_class
 from pipelines.sources.locations import PostgresDatabase, SqliteFile
+from pipelines.sources.probe import why_unconnected
 
 PG_BYTES_PER_ROW_HINT = 64
 """Rough size of one (account_id, email) row in PostgreSQL's binary COPY stream."""
@@ -58,7 +59,9 @@ def connect(
         else:
             raise SourceError(f"SQLite source {location.path} does not exist")
     except adbc_driver_manager.Error as error:
-        raise SourceError(f"cannot connect to {location.display}: {_first_line(error)}") from None
+        raise SourceError(
+            f"cannot connect to {location.display}: {why_unconnected(location, error)}"
+        ) from None
     return connection
 
 
@@ -88,7 +91,10 @@ class SqlSource(Source):
         self._connection.close()
 
     def _read(self) -> Iterator[tuple[pa.Array, pa.Array]]:
-        with self._failures("reading the eligible rows"), self._connection.cursor() as cursor:
+        with (
+            self._failures("reading the eligible rows", streaming=True),
+            self._connection.cursor() as cursor,
+        ):
             cursor.adbc_statement.set_options(**self._batch_options())
             cursor.execute(_READ.format(query=self._query))
             for batch in cursor.fetch_record_batch():
@@ -100,15 +106,36 @@ class SqlSource(Source):
                 )
 
     def _check_columns(self) -> None:
-        with self._failures("the eligibility query"), self._connection.cursor() as cursor:
-            cursor.execute(f"SELECT * FROM ({self._query}) AS eligible LIMIT 0")
-            names = cursor.fetch_arrow_table().schema.names
+        try:
+            names = self._columns_of(self._query, "the eligibility query")
+        except SourceError as error:
+            if self._query != DEFAULT_QUERY:
+                raise
+            raise SourceError(f"{error}; {self._default_schema_problem()}") from None
         missing = [column for column in OUTPUT_COLUMNS if column not in names]
         if missing:
+            # The names it does return are not repeated: a query may name a
+            # column after a literal value.
             raise SourceError(
                 f"the eligibility query must return the columns account_id and email; "
-                f"it returns {', '.join(names) or 'nothing'} (missing: {', '.join(missing)})"
+                f"it returns {len(names)} column(s), without {' and '.join(missing)}"
             )
+
+    def _columns_of(self, query: str, doing: str) -> list[str]:
+        with self._failures(doing), self._connection.cursor() as cursor:
+            cursor.execute(f"SELECT * FROM ({query}) AS eligible LIMIT 0")
+            return list(cursor.fetch_arrow_table().schema.names)
+
+    def _default_schema_problem(self) -> str:
+        """What the default query lacks, named with the default schema's words only."""
+        try:
+            names = self._columns_of("SELECT * FROM accounts", "reading the table accounts")
+        except SourceError:
+            return "the default query needs a readable table accounts, and there is none"
+        missing = [column for column in DEFAULT_COLUMNS if column not in names]
+        if missing:
+            return f"the table accounts lacks the column(s) {', '.join(missing)}"
+        return f"the table accounts has the columns {', '.join(DEFAULT_COLUMNS)}: check their types"
 
     def _batch_options(self) -> dict[str, str]:
         if isinstance(self._location, PostgresDatabase):
@@ -117,16 +144,15 @@ class SqlSource(Source):
         return {"adbc.sqlite.query.batch_rows": str(self.batch_rows)}
 
     @contextmanager
-    def _failures(self, doing: str) -> Iterator[None]:
+    def _failures(self, doing: str, *, streaming: bool = False) -> Iterator[None]:
         """Turn a driver error into a :class:`SourceError` naming what failed, and where."""
+        where = f"{doing} failed on {self._location.display}"
         try:
             yield
-        except (adbc_driver_manager.Error, pa.ArrowException, OSError) as error:
-            # A stream that fails midway surfaces as an Arrow error or OSError.
-            raise SourceError(
-                f"{doing} failed on {self._location.display}: {_first_line(error)}"
-            ) from None
-
-
-def _first_line(error: Exception) -> str:
-    return scrub(str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)
+        except adbc_driver_manager.Error as error:
+            where += self.position() if streaming else ""
+            raise SourceError(f"{where}: {driver_failure(error)}") from None
+        except (pa.ArrowException, OSError) as error:
+            # A stream that fails midway may surface as an Arrow error or OSError.
+            where += self.position() if streaming else ""
+            raise SourceError(f"{where}: the stream broke ({error_class(error)})") from None

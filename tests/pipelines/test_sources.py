@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,6 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.sources import Source, SourceError, open_source
+from pipelines.sources.locations import DataFiles, parse_location
+from pipelines.sources.sql import connect
 from tests.pipelines.accounts import ELIGIBLE, accounts_table, store
 
 FILE_KINDS = ["parquet", "csv"]
@@ -82,39 +86,92 @@ def test_batches_stream_at_most_batch_rows(write_source: Callable[[pa.Table], st
 
 
 @pytest.mark.parametrize(
-    ("query", "named"),
+    ("query", "on_sqlite", "on_postgresql"),
     [
-        ("SELECT id, email FROM accounts", "missing: account_id"),
-        ("SELECT id AS account_id, emial AS email FROM accounts", "emial"),
-        ("SELECT id AS account_id, email FROM acounts", "acounts"),
-        ("SELEC id FROM accounts", "syntax error"),
+        (
+            "SELECT id, email FROM accounts",
+            "it returns 2 column(s), without account_id",
+            "it returns 2 column(s), without account_id",
+        ),
+        (
+            "SELECT id AS account_id, emial AS email FROM accounts",
+            "the query was refused (ProgrammingError, ADBC INVALID_ARGUMENT",
+            "an undefined column (ProgrammingError, ADBC NOT_FOUND, SQLSTATE 42703",
+        ),
+        (
+            "SELECT id AS account_id, email FROM acounts",
+            "the query was refused (ProgrammingError, ADBC INVALID_ARGUMENT",
+            "an undefined table (ProgrammingError, ADBC NOT_FOUND, SQLSTATE 42P01",
+        ),
+        (
+            "SELEC id FROM accounts",
+            "the query was refused (ProgrammingError, ADBC INVALID_ARGUMENT",
+            "a syntax error (ProgrammingError, ADBC INVALID_ARGUMENT, SQLSTATE 42601",
+        ),
     ],
 )
-def test_a_bad_query_is_named_when_the_source_opens(
-    database_url: str, tmp_path: Path, query: str, named: str
+def test_a_bad_query_is_named_in_the_products_words_when_the_source_opens(
+    database_url: str, tmp_path: Path, query: str, on_sqlite: str, on_postgresql: str
 ) -> None:
+    """The database's own message (which quotes the query's names) is never repeated."""
     url = store(accounts_table(), "database", tmp_path, database_url)
-    with pytest.raises(SourceError, match=named):
+    with pytest.raises(SourceError) as refused:
         open_source(url, query=query, batch_rows=100)
+    message = str(refused.value)
+    assert (on_sqlite if url.startswith("sqlite") else on_postgresql) in message
+    for name in ("emial", "acounts", "SELEC", "no such", "does not exist"):
+        assert name not in message
 
 
-def test_a_failure_while_reading_is_named_without_the_value(
+@pytest.mark.parametrize(
+    ("columns", "problem"),
+    [
+        (
+            "id, mail, status, email_verified, deleted_at",
+            "the table accounts lacks the column(s) email",
+        ),
+        ("id, email, state, verified, deleted_at", "lacks the column(s) status, email_verified"),
+        (None, "the default query needs a readable table accounts, and there is none"),
+    ],
+)
+def test_the_default_query_says_what_the_table_lacks(
+    database_url: str, columns: str | None, problem: str
+) -> None:
+    location = parse_location(database_url)
+    assert not isinstance(location, DataFiles)
+    table = "accounts" if columns else "users"
+    with closing(connect(location, writable=True)) as database, database.cursor() as cursor:
+        typed = ", ".join(f"{name} text" for name in (columns or "id").split(", "))
+        cursor.execute(f"CREATE TABLE {table} ({typed})")
+    with pytest.raises(SourceError, match=re.escape(problem)):
+        open_source(database_url, query=None, batch_rows=100)
+
+
+def test_a_failure_while_reading_names_the_batch_without_the_value(
     database_url: str, tmp_path: Path
 ) -> None:
-    url = store(accounts_table(), "database", tmp_path, database_url)
+    table = accounts_table([(1, "x", "active", True, "FR", False)]).take([0] * 1_000)
+    table = table.set_column(0, "id", pa.array(range(1, 1_001), pa.int64()))
+    emails = [f"user{n}@example.com" for n in range(999)] + ["zq7canary9=x@example.com"]
+    url = store(table.set_column(1, "email", pa.array(emails)), "database", tmp_path, database_url)
+    # Fails on the last row only: a JSON or integer parse of the address.
     failing = (
-        "json_extract(email, '$') IS NOT NULL"
-        if database_url.startswith("sqlite")
-        else "CAST(email AS INTEGER) > 0"
+        "CASE WHEN id = 1000 THEN json_extract(email, '$') END IS NULL"
+        if url.startswith("sqlite")
+        else "CASE WHEN id = 1000 THEN CAST(email AS INTEGER) END IS NULL"
     )
     query = f"SELECT id AS account_id, email FROM accounts WHERE {failing}"
     with (
         open_source(url, query=query, batch_rows=100) as source,
-        pytest.raises(SourceError, match="reading the eligible rows failed") as failed,
+        pytest.raises(
+            SourceError,
+            match=r"reading the eligible rows failed on .* in batch \d+ \(after [1-9]\d* eligible",
+        ) as failed,
     ):
         list(source.batches())
-    assert "amber.otter" not in str(failed.value)
-    assert "@example" not in str(failed.value)
+    assert "zq7canary" not in str(failed.value)
+    assert "example.com" not in str(failed.value)
+    assert "its own message is withheld, as it may quote data" in str(failed.value)
 
 
 def test_numbers_and_nulls_in_the_email_column(database_url: str, tmp_path: Path) -> None:
@@ -199,7 +256,9 @@ def test_a_plain_postgresql_url_works(postgres_url: str, tmp_path: Path) -> None
 
 
 def test_unreachable_sources_are_named_without_password(tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match=r"127\.0\.0\.1:1") as refused:
+    with pytest.raises(
+        SourceError, match=r"127\.0\.0\.1:1 cannot be reached \(connection refused\)"
+    ) as refused:
         open_source("postgresql://reader:s3cret@127.0.0.1:1/shop", query=None, batch_rows=100)
     assert "s3cret" not in str(refused.value)
     missing = tmp_path / "missing.sqlite"
@@ -210,3 +269,75 @@ def test_unreachable_sources_are_named_without_password(tmp_path: Path) -> None:
         open_source(str(tmp_path / "nothing.parquet"), query=None, batch_rows=100)
     with pytest.raises(SourceError, match="unsupported source 'mysql'"):
         open_source("mysql://shop", query=None, batch_rows=100)
+
+
+@pytest.mark.postgres
+def test_a_server_that_refuses_the_session_is_told_from_one_that_is_down(
+    postgres_server: str,
+) -> None:
+    with pytest.raises(SourceError, match="answers but refused the session: check the database"):
+        open_source(f"{postgres_server}/no_such_database_zq7", query=None, batch_rows=100)
+
+
+HEADER = "id,email,status,email_verified,deleted_at\n"
+CANARY = "jean.dupont.zq7canary251.with.a.long.local.part@example.fr"
+
+
+def csv_rows(count: int) -> str:
+    return "".join(f"{n},user{n}@example.fr,active,true,\n" for n in range(1, count + 1))
+
+
+def read_everything(url: str) -> None:
+    """Open, count and read a source, as an export does."""
+    with open_source(url, query=None, batch_rows=1000) as source:
+        source.estimate_rows()
+        list(source.batches())
+
+
+@pytest.mark.parametrize("good_rows_before", [1, 80_000], ids=["first block", "later block"])
+def test_a_csv_row_with_extra_fields_is_named_by_number_never_by_content(
+    tmp_path: Path, good_rows_before: int
+) -> None:
+    path = tmp_path / "accounts.csv"
+    bad = f"9,{CANARY},active,true,,zq7canary9=extra@example.fr\n"
+    path.write_text(HEADER + csv_rows(good_rows_before) + bad + csv_rows(3))
+    with pytest.raises(SourceError) as failed:
+        read_everything(str(path))
+    message = str(failed.value)
+    assert f"row {good_rows_before + 2} has 6 fields where the header has 5" in message
+    assert str(path) in message
+    assert not {CANARY[i : i + 8] for i in range(len(CANARY) - 7)} & {
+        message[i : i + 8] for i in range(len(message) - 7)
+    }
+    assert "zq7canary" not in message
+
+
+@pytest.mark.parametrize("value", ["yes", "zq7canary9=x@example.fr"])
+def test_a_csv_email_verified_that_is_not_a_boolean_is_named_by_row(
+    tmp_path: Path, value: str
+) -> None:
+    path = tmp_path / "accounts.csv"
+    path.write_text(HEADER + csv_rows(5_000) + f"9,a@example.fr,active,{value},\n")
+    with pytest.raises(SourceError) as failed:
+        read_everything(str(path))
+    assert "row 5002: email_verified is not true, false, 1 or 0" in str(failed.value)
+    assert value not in str(failed.value)
+
+
+def test_csv_booleans_are_read_in_any_case(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.csv"
+    path.write_text(
+        HEADER + "1,a@x.fr,active,TRUE,\n2,b@x.fr,active, 1 ,\n3,c@x.fr,active,False,\n"
+        "4,d@x.fr,active,0,\n5,e@x.fr,active,,\n6,f@x.fr,active,True,2024-01-01\n"
+    )
+    with open_source(str(path), query=None, batch_rows=100) as source:
+        assert source.estimate_rows() == 2
+        assert rows_of(source) == {("1", "a@x.fr"), ("2", "b@x.fr")}
+
+
+def test_a_corrupt_parquet_file_is_named_by_class(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.parquet"
+    path.write_bytes(b"PAR1" + CANARY.encode() + b"PAR1")
+    with pytest.raises(SourceError, match=r"not readable as PARQUET \(ArrowInvalid") as failed:
+        open_source(str(path), query=None, batch_rows=100)
+    assert "zq7canary" not in str(failed.value)

@@ -9,6 +9,7 @@ and every spelling of a registered address to the pipeline's own
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from itertools import count
 
@@ -19,7 +20,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from audiences.identity import (
+    DEFAULT_IGNORABLE,
+    FULLWIDTH,
     MAX_ADDRESS_LENGTH,
+    OTHER_FORMAT_CHARACTERS,
     InvalidReason,
     invalid_reasons,
     unwrap_addresses,
@@ -38,7 +42,7 @@ PIPELINE_PROPERTY = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
-_UNICODE = st.characters(exclude_categories=("Cs",))
+_UNICODE = st.characters(codec="utf-8")
 _TRICKY = st.sampled_from(
     [*"\x00\x01\x1f\x7f \t\n\u00a0\u3000\ufffd<>@.:+\"',;aZé", "mailto:", "İ", "Σ", "ß"]
 )
@@ -84,6 +88,7 @@ def test_validation_never_crashes_and_lets_only_plausible_addresses_through(
         assert address.count("@") == 1
         assert 0 < len(address) <= MAX_ADDRESS_LENGTH
         assert not re.search(r"[\x00-\x1f\x7f\ufffd]", address)
+        assert not any(unicodedata.decomposition(char).startswith("<wide>") for char in address)
     hashes = META_EMAIL_PROFILE.hash_addresses(valid_addresses(values))
     assert all(_HEX_DIGEST.fullmatch(digest) for digest in hashes)
 
@@ -199,3 +204,78 @@ def test_whoever_objected_with_what_meta_would_see_is_never_uploaded(
     uploaded, _ = prepare(register, [address, CONTROL], split)
 
     assert uploaded == [meta_hash(CONTROL)]
+
+
+INVISIBLE = st.one_of(
+    st.sampled_from("\u200b\u200c\u200d\u2060\u00ad\ufeff"),
+    st.sampled_from(DEFAULT_IGNORABLE + OTHER_FORMAT_CHARACTERS)
+    .flatmap(lambda bounds: st.integers(*bounds))
+    .map(chr),
+)
+"""Unicode's default-ignorable code points, of every class: format characters (Cf),
+variation selectors and joiners (Mn), Hangul fillers (Lo), reserved ones (Cn); and the
+other format characters."""
+FULLWIDTH_FORM = st.sampled_from(FULLWIDTH).flatmap(lambda bounds: st.integers(*bounds)).map(chr)
+"""Fullwidth forms: letters, digits, signs, the ideographic space."""
+
+
+@st.composite
+def hidden_spellings(draw: st.DrawFn, address: str) -> str:
+    """``address`` with invisible code points inserted or ASCII characters swapped for
+    their fullwidth forms, strictly inside it (white space at the ends is trimmed)."""
+    text = address
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(1, len(text) - 1))
+        if draw(st.booleans()):
+            text = text[:at] + draw(st.one_of(INVISIBLE, FULLWIDTH_FORM)) + text[at:]
+        elif "!" <= text[at] <= "~":
+            text = text[:at] + chr(ord(text[at]) + 0xFEE0) + text[at + 1 :]
+        else:
+            text = text[:at] + draw(FULLWIDTH_FORM) + text[at:]
+    return text
+
+
+@PIPELINE_PROPERTY
+@given(data=st.data(), address=registered_addresses())
+def test_an_address_with_invisible_or_fullwidth_characters_is_never_uploaded(
+    register: Register, data: st.DataObject, address: str
+) -> None:
+    """Whatever the class of the hidden character, and whether or not the person objected."""
+    spellings = data.draw(st.lists(hidden_spellings(address), min_size=1, max_size=6))
+    if data.draw(st.booleans()):
+        record_objection(register, address)
+
+    uploaded, counts = prepare(register, [*spellings, CONTROL], data.draw(st.integers(0, 7)))
+
+    assert uploaded == [meta_hash(CONTROL)]
+    assert counts.invalid == {InvalidReason.INVISIBLE_OR_FULLWIDTH.value: len(spellings)}
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    ["\u200b", "\u2060", "\u00ad", "\ufeff", "\u034f", "\ufe0f", "\U000e0041", "\u3164", "\uff41"],
+)
+def test_each_class_of_hidden_character_is_one_reason(hidden: str) -> None:
+    """U+200B used to be "uncheckable" while U+2060, U+00AD and fullwidth were uploaded."""
+    values = [
+        f"jean{hidden}dupont@example.fr",
+        f"jean@exa{hidden}mple.fr",
+        f"jean{hidden}@example.fr",
+    ]
+    reasons = invalid_reasons(unwrap_addresses(pa.array(values, pa.string())))
+
+    assert reasons.to_pylist() == [InvalidReason.INVISIBLE_OR_FULLWIDTH.value] * len(values)
+
+
+def test_every_format_and_fullwidth_character_python_knows_is_refused() -> None:
+    """Checked against ``unicodedata``: every Cf character and every ``<wide>`` form."""
+    hidden = [
+        chr(point)
+        for point in range(0x110000)
+        if unicodedata.category(chr(point)) == "Cf"
+        or unicodedata.decomposition(chr(point)).startswith("<wide>")
+    ]
+    values = [f"jean{char}dupont@example.fr" for char in hidden]
+    reasons = invalid_reasons(unwrap_addresses(pa.array(values, pa.string())))
+
+    assert set(reasons.to_pylist()) == {InvalidReason.INVISIBLE_OR_FULLWIDTH.value}
