@@ -1,9 +1,12 @@
-"""Admit an export, or refuse it before its first platform call and record why.
+"""Admit an export, or refuse it before anything is sent and record why.
 
-An unknown destination, a bad country or ratio, a missing token or ad
-account, an unreachable source or unusable register keys all stop the run
-with a message that names the problem; :func:`admit_export` records every
-such refusal in the ledger as a FAILED export, with the request as given.
+An unknown destination, a bad country or ratio, production settings missing
+(the sandbox is never assumed), an unreachable source, a register that is
+missing, empty or not the one the last export used, unusable register keys,
+or credentials the platform does not accept (one read: who they act as) all
+stop the run with a message that names the problem; :func:`admit_export`
+records every such refusal in the ledger as a FAILED export, with the request
+as given.
 """
 
 from __future__ import annotations
@@ -16,11 +19,26 @@ from datetime import timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from audiences.errors import DestinationError
 from audiences.ledger import AudienceState, ExportRecord, ExportRequest, Ledger, LedgerError
 from audiences.meta.config import MetaConfig
 from objections.errors import RegisterError
-from pipelines.runtime import DESTINATIONS, ConfigurationError, Runtime, check_destination
-from pipelines.settings import SANDBOX_AD_ACCOUNT, Settings, validate_country, validate_ratio
+from objections.register import Register
+from pipelines.runtime import (
+    DESTINATIONS,
+    BoundDestination,
+    ConfigurationError,
+    Runtime,
+    check_destination,
+    open_destination,
+)
+from pipelines.settings import (
+    ENV_PREFIX,
+    SANDBOX_AD_ACCOUNT,
+    Settings,
+    validate_country,
+    validate_ratio,
+)
 from pipelines.sources import SourceError, open_source
 from pipelines.stores import open_ledger, open_register
 
@@ -37,7 +55,7 @@ class RunRefused(Exception):
         self.record = record
 
 
-REFUSALS = (ConfigurationError, SourceError, RegisterError)
+REFUSALS = (ConfigurationError, SourceError, RegisterError, DestinationError)
 """What refuses an export before it starts; their messages name the problem, never a row."""
 
 
@@ -61,17 +79,24 @@ def resolve_request(settings: Settings, parameters: ExportParameters) -> ExportR
             f"unknown destination {asked.destination!r}; "
             f"known destinations: {', '.join(DESTINATIONS)}"
         )
+    if parameters.ratio is not None and not math.isfinite(parameters.ratio):
+        raise ConfigurationError(f"ratio must be a number (got {parameters.ratio!r})")
     hours = _max_seed_age_hours(settings, parameters)
     if not 0 < hours <= MAX_SEED_AGE_HOURS:
         raise ConfigurationError(
             f"max seed age must be between 0 and {MAX_SEED_AGE_HOURS} hours (got {hours})"
         )
     try:
+        country, ratio = validate_country(asked.country), validate_ratio(asked.ratio)
+    except ValueError as error:
+        raise ConfigurationError(str(error)) from None
+    check_destination(settings, asked.destination, parameters.ad_account)
+    try:
         return ExportRequest(
             destination=asked.destination,
             ad_account=_ad_account(settings, parameters.ad_account),
-            country=validate_country(asked.country),
-            ratio=validate_ratio(asked.ratio),
+            country=country,
+            ratio=ratio,
             dry_run=asked.dry_run,
             max_seed_age=timedelta(hours=hours),
         )
@@ -94,7 +119,7 @@ def requested(settings: Settings, parameters: ExportParameters) -> ExportRequest
         destination=parameters.destination or defaults.destination,
         ad_account=parameters.ad_account or _default_ad_account(settings) or "",
         country=parameters.country or defaults.country,
-        ratio=ratio if math.isfinite(ratio) else 0.0,
+        ratio=ratio if math.isfinite(ratio) else 0.0,  # the reason names the value as given
         dry_run=parameters.dry_run,
         max_seed_age=timedelta(
             hours=hours if 0 < hours <= MAX_SEED_AGE_HOURS else defaults.max_seed_age_hours
@@ -131,10 +156,41 @@ def _ad_account(settings: Settings, requested_account: str | None) -> str:
 
 @dataclass(frozen=True)
 class AdmittedExport:
-    """An export that passed every check: its runtime and its validated request."""
+    """An export that passed every check: its runtime, validated request and register identity."""
 
     runtime: Runtime
     request: ExportRequest
+    register_identity: str
+    bound: BoundDestination
+
+
+def check_register(
+    settings: Settings, ledger: Ledger, register: Register, request: ExportRequest
+) -> str:
+    """The register's identity once it is shown to be *the* register, else a refusal.
+
+    A register that has never held an objection is refused unless
+    ``objections.allow_empty`` says a first run is meant; a register whose
+    identity differs from the one the last export to this ad account used is
+    refused unless ``objections.accept_identity`` names the new identity.
+    """
+    identity = register.identity
+    if not register.has_held_objections and not settings.objections.allow_empty:
+        raise ConfigurationError(
+            f"the objection register (identity {identity}) has never held an objection: if "
+            f"this is the first export, set {ENV_PREFIX}OBJECTIONS_ALLOW_EMPTY=true; otherwise "
+            f"{ENV_PREFIX}OBJECTIONS_URL names the wrong register"
+        )
+    previous = ledger.last_register_identity(request.destination, request.ad_account)
+    if previous not in (None, identity) and settings.objections.accept_identity != identity:
+        raise ConfigurationError(
+            f"the objection register changed: the last export to {request.destination} "
+            f"account {request.ad_account} was checked against register {previous}, this one is "
+            f"{identity}. If the register was moved on purpose, set "
+            f"{ENV_PREFIX}OBJECTIONS_ACCEPT_IDENTITY={identity}; otherwise fix "
+            f"{ENV_PREFIX}OBJECTIONS_URL"
+        )
+    return identity
 
 
 @contextmanager
@@ -152,12 +208,15 @@ def admit_export(settings: Settings, parameters: ExportParameters) -> Iterator[A
     with open_ledger(settings) as ledger, ExitStack() as stack:
         try:
             request = resolve_request(settings, parameters)
-            check_destination(settings, request.destination)
             check_source(settings)
             register = stack.enter_context(open_register(settings))
+            identity = check_register(settings, ledger, register, request)
+            bound = open_destination(
+                settings, request.destination, request.ad_account, identify=not request.dry_run
+            )
         except REFUSALS as error:
             raise RunRefused(record_refused_run(ledger, settings, parameters, str(error))) from None
-        yield AdmittedExport(Runtime(settings, ledger, register), request)
+        yield AdmittedExport(Runtime(settings, ledger, register), request, identity, bound)
 
 
 def check_export(settings: Settings, parameters: ExportParameters) -> None:

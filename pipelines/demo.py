@@ -43,9 +43,7 @@ def write_demo_data(
     write_accounts(accounts, source_url)
     addresses = choose_objectors(accounts, objectors, seed=seed) if objectors else []
     channels = cycle(Channel)
-    with Register.open(register_config, create_keys=True) as register:
-        if register.generated_key_file is not None:
-            on_keys_created(register.generated_key_file)
+    with init_register(register_config, on_keys_created=on_keys_created) as register:
         added = register.add_many(
             [
                 NewObjection(address, next(channels), evidence=f"DEMO-{number:05d}")
@@ -59,3 +57,13 @@ def write_demo_data(
         objections_added=len(added) - duplicates,
         objections_duplicate=duplicates,
     )
+
+
+def init_register(
+    register_config: RegisterConfig, *, on_keys_created: Callable[[Path], None]
+) -> Register:
+    """The demo's register, created (with its keys) if it does not exist yet."""
+    register = Register.init(register_config, create_keys=True)
+    if register.generated_key_file is not None:
+        on_keys_created(register.generated_key_file)
+    return register

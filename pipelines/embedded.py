@@ -1,8 +1,9 @@
-"""The Graph API sandbox as embedded default destination: one per process.
+"""The Graph API sandbox, in process: one per process, used only when chosen.
 
-When no Meta destination is configured, every flow in the process (the export,
-then the reconciler in ``demo``) talks to the same in-process sandbox. Its
-state lives in memory only and ends with the process.
+When the sandbox is chosen (``--sandbox``, ``meta.graph_url = "sandbox"``, the
+demo), every flow in the process (the export, then the reconciler in ``demo``)
+talks to the same in-process sandbox. Its state lives in memory only and ends
+with the process: exports made to it can only be reconciled by that process.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ def embedded_sandbox(settings: SandboxSettings) -> SandboxServer:
                     port=0,
                     match_delay_seconds=settings.match_delay_seconds,
                     lookalike_delay_seconds=settings.lookalike_delay_seconds,
+                    refuse_seed_delete_with_lookalikes=settings.refuse_seed_delete_with_lookalikes,
+                    removal_floor=settings.removal_floor,
+                    session_timeout_seconds=settings.session_timeout_seconds,
                 )
             )
             server.start()

@@ -81,6 +81,17 @@ class UploadBatch:
     def __len__(self) -> int:
         return len(self.hashes)
 
+    def followed_by(self, other: UploadBatch) -> UploadBatch:
+        """This batch's rows, then ``other``'s."""
+        return UploadBatch(self.canonical_keys + other.canonical_keys, self.hashes + other.hashes)
+
+    def split(self, at: int) -> tuple[UploadBatch, UploadBatch]:
+        """The rows before ``at`` and the rows from ``at`` on."""
+        return (
+            UploadBatch(self.canonical_keys[:at], self.hashes[:at]),
+            UploadBatch(self.canonical_keys[at:], self.hashes[at:]),
+        )
+
     def without(self, drop: Sequence[bool]) -> UploadBatch:
         """The batch minus the rows flagged in ``drop``."""
         kept = [index for index, flagged in enumerate(drop) if not flagged]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pycountry
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -29,6 +29,10 @@ from objections.config import RegisterConfig
 ENV_PREFIX = "AUDIENCE_EXPORT_"
 CONFIG_FILE_VARIABLE = f"{ENV_PREFIX}CONFIG"
 DEFAULT_HOME = Path(".audience-export")
+EXPORT_PLATFORMS = ("meta",)
+"""Every ad platform the product can export to (objection scopes name one of these)."""
+SANDBOX_CHOICE = "sandbox"
+"""The value of ``meta.graph_url`` that chooses the in-process Graph API sandbox."""
 SANDBOX_AD_ACCOUNT = "1000000000000001"
 """The ad account the in-process sandbox serves when nothing else is configured."""
 
@@ -73,6 +77,17 @@ class ObjectionsSettings(Section):
     )
     encryption_key: SecretStr | None = None
     index_key: SecretStr | None = None
+    allow_empty: bool = Field(
+        default=False,
+        description="Export against a register that has never held an objection (first run).",
+    )
+    accept_identity: str | None = Field(
+        default=None,
+        description=(
+            "Acknowledge a register whose identity differs from the last export's "
+            "(the new identity, as `objections stats` shows it)."
+        ),
+    )
 
 
 class LedgerSettings(Section):
@@ -106,12 +121,23 @@ class ExportSettings(Section):
         ge=1,
         description="Hashes per upload request; capped at the platform's limit (Meta: 10 000).",
     )
-    stale_after_minutes: float = Field(
-        default=30.0,
+    lease_seconds: float = Field(
+        default=60.0,
         gt=0,
         description=(
-            "An export without progress for this long is taken to have crashed; "
-            "the reconciler then deletes its seed."
+            "A running export holds a lease this long, renewed by a heartbeat; once it "
+            "has expired the export is taken to have stopped and its seed is deleted."
+        ),
+    )
+    lease_renew_seconds: float = Field(
+        default=10.0, gt=0, description="How often a running export renews its lease."
+    )
+    seed_delete_refused: Literal["empty", "delete-lookalike"] = Field(
+        default="empty",
+        description=(
+            "When the platform refuses to delete a seed that has lookalikes: remove every "
+            "uploaded member from the seed (the lookalike keeps working), or delete the "
+            "lookalike too."
         ),
     )
 
@@ -127,10 +153,19 @@ class ExportSettings(Section):
 
 
 class SandboxSettings(Section):
-    """How the in-process sandbox behaves when Meta is not configured."""
+    """How the in-process sandbox behaves when chosen (``meta.graph_url = "sandbox"``)."""
 
-    match_delay_seconds: float = Field(default=1.0, ge=0)
-    lookalike_delay_seconds: float = Field(default=1.0, ge=0)
+    match_delay_seconds: float = Field(default=1.0, ge=0, description="Matching time.")
+    lookalike_delay_seconds: float = Field(default=1.0, ge=0, description="Lookalike time.")
+    refuse_seed_delete_with_lookalikes: bool = Field(
+        default=False, description="Refuse to delete a seed with a live lookalike (error 2656)."
+    )
+    removal_floor: int = Field(
+        default=0, ge=0, description="Refuse removals leaving fewer members (200/1870047)."
+    )
+    session_timeout_seconds: float | None = Field(
+        default=None, gt=0, description="End unflagged upload sessions this long after their start."
+    )
 
 
 class Settings(BaseSettings):
@@ -180,6 +215,7 @@ class Settings(BaseSettings):
         """The objection register's own configuration."""
         return RegisterConfig(
             url=self.objections.url or sqlite_url(self.home / "register.sqlite"),
+            platforms=frozenset(EXPORT_PLATFORMS),
             key_file=self.objections.key_file or self.home / "register-keys.json",
             encryption_key=self.objections.encryption_key,
             index_key=self.objections.index_key,
@@ -187,13 +223,18 @@ class Settings(BaseSettings):
 
     @property
     def uses_sandbox(self) -> bool:
-        """Whether Meta is unconfigured, so the in-process Graph API sandbox stands in.
+        """Whether the in-process Graph API sandbox was chosen (``meta.graph_url = "sandbox"``).
 
-        Setting either the Graph URL or an access token opts out: a token alone
-        means production (``https://graph.facebook.com``).
+        The sandbox is never fallen into: an unconfigured Meta means production,
+        which then refuses to run without its token and ad account.
         """
-        chosen = self.meta.model_fields_set
-        return "graph_url" not in chosen and "access_token" not in chosen
+        return self.meta.graph_url == SANDBOX_CHOICE
+
+    def with_sandbox(self) -> Settings:
+        """These settings with the in-process sandbox chosen (``--sandbox``, the demo)."""
+        return self.model_copy(
+            update={"meta": self.meta.model_copy(update={"graph_url": SANDBOX_CHOICE})}
+        )
 
 
 def sqlite_url(path: Path) -> str:

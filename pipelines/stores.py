@@ -27,10 +27,13 @@ def open_ledger(settings: Settings) -> Iterator[Ledger]:
 
 
 def open_register(settings: Settings) -> Register:
-    """The objection register; :class:`RegisterError` naming it when it cannot open.
+    """The existing objection register; :class:`RegisterError` naming it when it cannot open.
 
-    Never generates keys: a missing or unreadable key file is refused before
-    the register's database is created.
+    Creates nothing: a missing SQLite file or folder, an empty database or one
+    without the register's key-check row is
+    :class:`~objections.errors.RegisterMissingError` (naming the URL without
+    its password and the ``objections init`` command), and keys are never
+    generated. Only ``objections init`` and the demo create a register.
     """
     config = settings.register_config
     try:

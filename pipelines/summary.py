@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from audiences.endpoint import Environment
 from audiences.ledger import ExportRecord
 
 COUNT_LABELS = (
@@ -22,6 +23,7 @@ COUNT_LABELS = (
 def summary_rows(record: ExportRecord) -> list[tuple[str, str]]:
     """(label, value) pairs describing one export, for tables and artifacts."""
     rows: list[tuple[str, str]] = [
+        environment_row(record),
         ("export", record.export_id),
         ("destination", f"{record.destination} act_{record.ad_account}"),
         ("lookalike", f"{record.country}, {record.ratio:.0%}"),
@@ -48,6 +50,16 @@ def summary_rows(record: ExportRecord) -> list[tuple[str, str]]:
     )
     rows += [(label, value) for label, value in optional if value]
     return rows
+
+
+def environment_row(record: ExportRecord) -> tuple[str, str]:
+    """The first row: where the export went — a sandbox says so before anything else."""
+    endpoint = record.endpoint
+    if endpoint is None or endpoint.environment is Environment.UNKNOWN:
+        return ("environment", "unknown (recorded before exports were bound to endpoints)")
+    if endpoint.environment is Environment.SANDBOX:
+        return ("environment", f"SANDBOX at {endpoint.base_url}: no real ad platform was used")
+    return ("environment", f"production at {endpoint.base_url} as {endpoint.credential}")
 
 
 def _time(record: ExportRecord) -> str | None:

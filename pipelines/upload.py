@@ -6,18 +6,31 @@ platform. It runs inside one Prefect task; the addresses never leave it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from itertools import chain
 from typing import TypeVar
 
-from audiences.destination import Destination
+from audiences.destination import BatchReceipt, Destination, UploadSession
+from audiences.errors import DestinationError, ErrorKind
 from audiences.ledger import AudienceState, ExportRecord, IllegalTransition, Ledger
-from pipelines.prepare import PreparationCounts, Preparer, SuppressionGate, SuppressionSource
+from pipelines.prepare import (
+    PreparationCounts,
+    Preparer,
+    SuppressionGate,
+    SuppressionSource,
+    UploadBatch,
+)
 from pipelines.progress import ProgressReporter
 from pipelines.sources import Source
+from pipelines.spool import SpoolWriter
 
 MIN_SEED_SIZE = 100
 """Meta needs at least 100 matched people from one country to build a lookalike."""
+
+SESSION_WINDOW_SHARE = 0.8
+"""A batch starting after this share of the platform's session window closes the session."""
 
 T = TypeVar("T")
 
@@ -58,8 +71,12 @@ def upload_seed(
     register: SuppressionSource,
     progress: ProgressReporter,
     batch_size: int,
+    spool: Callable[[], SpoolWriter] | None = None,
 ) -> ExportRecord:
-    """Create the seed and upload every admissible hash in one session.
+    """Create the seed and upload every admissible hash, in as few sessions as possible.
+
+    ``spool`` opens the export's encrypted spool (after the seed exists), which
+    keeps what the seed received while the seed exists.
 
     Moves the export from PLANNED to UPLOADED (or DRY_RUN, or FAILED when
     nothing is left to upload). Raises whatever the destination raises; the
@@ -74,10 +91,10 @@ def upload_seed(
         batch_size=min(batch_size, destination.max_batch_size),
         counts=counts,
     )
-    batches = with_last_flag(preparer.batches(source.batches()))
+    batches = preparer.batches(source.batches())
 
     if record.dry_run:
-        for _batch, _last in batches:
+        for _batch in batches:
             pass
         return ledger.record(
             record.export_id,
@@ -114,41 +131,154 @@ def upload_seed(
             reason="the seed was created after the export had been given up",
         )
         raise
-    session = destination.start_session(estimated_total=estimated_total)
-    ledger.record(
-        record.export_id,
-        AudienceState.UPLOADING,
-        upload_session_id=session.session_id,
-        register_version=gate.version,
+    spool_writer = spool() if spool is not None else None
+    sender = SessionSender(
+        ledger=ledger,
+        export_id=record.export_id,
+        destination=destination,
+        seed_id=seed_id,
+        estimated_total=estimated_total,
+        spool=spool_writer,
     )
+    sender.open_session(register_version=gate.version)
     progress.start(total=estimated_total)
-    sent = {"batches_sent": 0, "uploaded": 0, "received": 0, "rejected_by_platform": 0}
-    for batch, last in chain([first], batches):
-        admitted = gate.admit(batch)
-        if not len(admitted):
-            continue
-        sent["batches_sent"] += 1
-        receipt = destination.upload_batch(
-            seed_id,
-            admitted.hashes,
-            session=session,
-            batch_seq=sent["batches_sent"],
-            last_batch=last,
-        )
-        sent["uploaded"] += len(admitted)
-        sent["received"] += receipt.num_received
-        sent["rejected_by_platform"] += receipt.num_invalid_entries
-        ledger.record(
-            record.export_id,
-            AudienceState.UPLOADING,
-            counts=sent,
-            register_version=gate.version,
-        )
+    for admitted, last in flagged_batches(
+        chain([first], batches), gate, destination.max_batch_size
+    ):
+        sender.send(admitted, last=last, register_version=gate.version)
         progress.advance(len(admitted))
+    if not sender.closed:
+        ledger.note(
+            "session_left_open",
+            "every address of the last batch objected before it was sent: the upload "
+            "session ends by itself when the platform's session window passes",
+            export_id=record.export_id,
+        )
     progress.finish()
     return ledger.record(
         record.export_id,
         AudienceState.UPLOADED,
-        counts=totals(counts, source) | sent,
+        counts=totals(counts, source) | sender.sent,
         register_version=gate.version,
     )
+
+
+def flagged_batches(
+    batches: Iterator[UploadBatch], gate: SuppressionGate, max_size: int
+) -> Iterator[tuple[UploadBatch, bool]]:
+    """Admitted batches, the very last one flagged, each checked against the register last.
+
+    One row of every batch is held back and sent with the next, so that the
+    final request always has something to carry ``last_batch_flag`` even when
+    late objections empty the last prepared batch. Rows are admitted (checked
+    against the register) in the request that sends them; a request never holds
+    more than ``max_size`` rows.
+    """
+    reserve: UploadBatch | None = None
+    for batch, last in with_last_flag(batches):
+        admitted = gate.admit(batch if reserve is None else reserve.followed_by(batch))
+        if not last:
+            admitted, reserve = admitted.split(len(admitted) - 1)
+            if len(admitted):
+                yield admitted, False
+            elif not len(reserve):
+                reserve = None
+            continue
+        head, tail = admitted.split(max(0, len(admitted) - max_size))
+        if len(head):
+            yield head, False
+        if len(tail):
+            yield tail, True
+
+
+@dataclass
+class SessionSender:
+    """Sends admitted batches in upload sessions, opening a new one when a session ends.
+
+    A platform ends an unflagged session some time after its first batch (Meta:
+    about 90 minutes). A batch that would start after most of that window is
+    sent as the session's last; a batch the platform refuses because the session
+    ended is sent again as the first of a new session (it was not received).
+    Each batch is written to the encrypted spool before it is sent.
+    """
+
+    ledger: Ledger
+    export_id: str
+    destination: Destination
+    seed_id: str
+    estimated_total: int
+    spool: SpoolWriter | None
+    clock: Callable[[], float] = time.monotonic
+    sent: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            ("batches_sent", "uploaded", "received", "rejected_by_platform", "sessions"), 0
+        )
+    )
+    closed: bool = False
+    _session: UploadSession | None = None
+    _batch_seq: int = 0
+    _started: float = 0.0
+
+    def open_session(self, *, register_version: str, reason: str | None = None) -> None:
+        """Start a new upload session and record it."""
+        self._session = self.destination.start_session(estimated_total=self.estimated_total)
+        self._batch_seq = 0
+        self._started = self.clock()
+        self.closed = False
+        self.sent["sessions"] += 1
+        self.ledger.record(
+            self.export_id,
+            AudienceState.UPLOADING,
+            upload_session_id=self._session.session_id,
+            register_version=register_version,
+            counts=self.sent,
+        )
+        if reason is not None:
+            self.ledger.note("session_restarted", reason, export_id=self.export_id)
+
+    def send(self, batch: UploadBatch, *, last: bool, register_version: str) -> None:
+        """Send one admitted batch (flagged when ``last`` or the session is nearly over)."""
+        if self.spool is not None:
+            self.spool.append(batch.hashes)
+        if self.closed:
+            self.open_session(
+                register_version=register_version,
+                reason="the previous session was closed before the platform's window ended",
+            )
+        closing = last or self._window_nearly_over()
+        try:
+            receipt = self._upload(batch, closing)
+        except DestinationError as error:
+            if error.kind is not ErrorKind.SESSION_ENDED:
+                raise
+            self.open_session(
+                register_version=register_version,
+                reason=f"the platform ended the upload session: {error}",
+            )
+            receipt = self._upload(batch, closing)
+        self.closed = closing
+        self.sent["batches_sent"] += 1
+        self.sent["uploaded"] += len(batch)
+        self.sent["received"] += receipt.num_received
+        self.sent["rejected_by_platform"] += receipt.num_invalid_entries
+        self.ledger.record(
+            self.export_id,
+            AudienceState.UPLOADING,
+            counts=self.sent,
+            register_version=register_version,
+        )
+
+    def _upload(self, batch: UploadBatch, last: bool) -> BatchReceipt:
+        assert self._session is not None  # opened first
+        self._batch_seq += 1
+        return self.destination.upload_batch(
+            self.seed_id,
+            batch.hashes,
+            session=self._session,
+            batch_seq=self._batch_seq,
+            last_batch=last,
+        )
+
+    def _window_nearly_over(self) -> bool:
+        window = self.destination.session_window_seconds
+        return self.clock() - self._started > window * SESSION_WINDOW_SHARE

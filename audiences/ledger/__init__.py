@@ -6,7 +6,14 @@ ids, states, times and counts — never an identifier.
 """
 
 from audiences.ledger.errors import IllegalTransition, LedgerError, UnknownExport
-from audiences.ledger.model import ExportRecord, ExportRequest, LedgerEvent, seed_name
+from audiences.ledger.model import (
+    ExportRecord,
+    ExportRequest,
+    Lease,
+    LedgerEvent,
+    Note,
+    seed_name,
+)
 from audiences.ledger.states import TERMINAL_STATES, TRANSITIONS, AudienceState
 from audiences.ledger.store import Ledger
 
@@ -17,9 +24,11 @@ __all__ = [
     "ExportRecord",
     "ExportRequest",
     "IllegalTransition",
+    "Lease",
     "Ledger",
     "LedgerError",
     "LedgerEvent",
+    "Note",
     "UnknownExport",
     "seed_name",
 ]

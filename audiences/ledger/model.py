@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from audiences.endpoint import Endpoint
 from audiences.ledger.states import TERMINAL_STATES, AudienceState
 
 SEED_NAME_PREFIX = "audience-export seed "
@@ -54,6 +55,34 @@ class LedgerEvent:
 
 
 @dataclass(frozen=True)
+class Lease:
+    """Who runs an export now, and until when unless renewed (owner id, host, pid)."""
+
+    owner: str
+    host: str
+    pid: int
+    expires_at: datetime
+
+    def is_live(self, now: datetime) -> bool:
+        """Whether the lease still protects its export from the reconciler."""
+        return now < self.expires_at
+
+    def describe(self) -> str:
+        """Where the export runs, for messages: ``host:pid``."""
+        return f"{self.host} pid {self.pid}"
+
+
+@dataclass(frozen=True)
+class Note:
+    """An append-only fact about an export that changes no state (a refusal, a sweep)."""
+
+    recorded_at: datetime
+    kind: str
+    detail: str
+    export_id: str | None = None
+
+
+@dataclass(frozen=True)
 class ExportRecord(ExportRequest):
     """An export as its events add up: its request, latest state and everything learnt so far."""
 
@@ -70,6 +99,8 @@ class ExportRecord(ExportRequest):
     """Every count reported so far; a later event overrides a key it repeats."""
     failure_reason: str | None
     """The reason given when the export first went wrong (pending deletion or failed)."""
+    latest_reason: str | None
+    """The reason of the newest event that gave one (what is wrong now)."""
     seed_created_at: datetime | None
     seed_deleted_at: datetime | None
     """When the platform confirmed the seed no longer exists."""
@@ -77,6 +108,12 @@ class ExportRecord(ExportRequest):
     """The platform's own answer that confirmed the deletion."""
     run_id: str | None = None
     """The orchestrator's run (Prefect flow run id) that planned the export, if any."""
+    endpoint: Endpoint | None = None
+    """The endpoint the export is bound to; its environment is unknown for old exports."""
+    register_identity: str | None = None
+    """The identity of the objection register the export was checked against."""
+    lease: Lease | None = None
+    """The running export's lease; ``None`` once released (or never taken)."""
 
     @property
     def is_terminal(self) -> bool:
@@ -102,6 +139,9 @@ def accumulate(
     created_at: datetime,
     events: Sequence[LedgerEvent],
     run_id: str | None = None,
+    endpoint: Endpoint | None = None,
+    register_identity: str | None = None,
+    lease: Lease | None = None,
 ) -> ExportRecord:
     """Fold an export's events, oldest first, into its current record."""
     if not events:
@@ -126,10 +166,14 @@ def accumulate(
         register_version=_latest(events, lambda event: event.register_version),
         counts=counts,
         failure_reason=went_wrong.reason if went_wrong else None,
+        latest_reason=_latest(events, lambda event: event.reason),
         seed_created_at=created.recorded_at if created else None,
         seed_deleted_at=verified.recorded_at if verified else None,
         deletion_answer=verified.platform_answer if verified else None,
         run_id=run_id,
+        endpoint=endpoint,
+        register_identity=register_identity,
+        lease=lease,
     )
 
 

@@ -48,7 +48,42 @@ exports = sa.Table(
     sa.Column("max_seed_age_seconds", sa.Integer(), nullable=False),
     sa.Column("seed_name", sa.String(200), nullable=False),
     sa.Column("run_id", sa.String(64)),
+    # The endpoint the export is bound to (0002); "unknown" for older exports.
+    sa.Column("environment", sa.String(20), nullable=False, server_default="unknown"),
+    sa.Column("endpoint_url", sa.String(300)),
+    sa.Column("credential_identity", sa.String(200)),
+    sa.Column("register_identity", sa.String(100)),
 )
+
+export_leases = sa.Table(
+    "export_leases",
+    metadata,
+    sa.Column("export_id", sa.String(32), sa.ForeignKey("exports.export_id"), primary_key=True),
+    sa.Column("owner", sa.String(64), nullable=False),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer(), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+)
+"""Who is running an export right now: renewed by a heartbeat, expired when it stops."""
+
+export_notes = sa.Table(
+    "export_notes",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Column("export_id", sa.String(32), index=True),
+    sa.Column("recorded_at", UTCDateTime(), nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("detail", sa.Text(), nullable=False),
+)
+"""Append-only facts that change no state: refusals, sweeps, shredded spools."""
+
+spool_keys = sa.Table(
+    "spool_keys",
+    metadata,
+    sa.Column("export_id", sa.String(32), sa.ForeignKey("exports.export_id"), primary_key=True),
+    sa.Column("data_key", sa.LargeBinary(), nullable=False),
+)
+"""Per-export keys of the encrypted spools; deleting a row shreds its spool."""
 
 export_events = sa.Table(
     "export_events",

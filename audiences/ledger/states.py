@@ -17,6 +17,10 @@ refuses any event that is not in it.
     SEED_DELETE_REQUESTED → SEED_DELETE_PENDING deletion not yet verified
     SEED_DELETE_PENDING → SEED_DELETION_VERIFIED  e.g. the seed was already gone
     SEED_DELETE_PENDING → FAILED          only when no seed was ever created
+    SEED_DELETE_REQUESTED → SEED_EMPTIED  the platform refused the deletion (the seed has
+                                          lookalikes); every uploaded member was removed
+    SEED_DELETE_REQUESTED → SEED_DELETION_REFUSED  deletion and emptying both refused
+    SEED_EMPTIED | SEED_DELETION_REFUSED → SEED_DELETE_REQUESTED  deletion retried
     FAILED → SEED_DELETE_PENDING          a seed turned up after all: an export given up
                                           as crashed created it before it noticed
 """
@@ -40,6 +44,10 @@ class AudienceState(StrEnum):
     SEED_DELETE_PENDING = "seed_delete_pending"
     SEED_DELETE_REQUESTED = "seed_delete_requested"
     SEED_DELETION_VERIFIED = "seed_deletion_verified"
+    SEED_EMPTIED = "seed_emptied"
+    """Deletion refused; the seed holds none of the uploaded members any more."""
+    SEED_DELETION_REFUSED = "seed_deletion_refused"
+    """Deletion and emptying refused: the operator must act in the platform's UI."""
     FAILED = "failed"
     DRY_RUN = "dry_run"
 
@@ -67,6 +75,9 @@ _EXTRA: dict[AudienceState, frozenset[AudienceState]] = {
     S.MATCHED: frozenset({S.SEED_DELETE_REQUESTED}),
     S.LOOKALIKE_REQUESTED: frozenset({S.SEED_DELETE_REQUESTED}),
     S.SEED_DELETE_PENDING: frozenset({S.SEED_DELETE_REQUESTED, S.SEED_DELETION_VERIFIED, S.FAILED}),
+    S.SEED_DELETE_REQUESTED: frozenset({S.SEED_EMPTIED, S.SEED_DELETION_REFUSED}),
+    S.SEED_EMPTIED: frozenset({S.SEED_DELETE_REQUESTED}),
+    S.SEED_DELETION_REFUSED: frozenset({S.SEED_DELETE_REQUESTED}),
     # Privacy wins over finality: a seed that exists must be deleted and verified.
     S.FAILED: frozenset({S.SEED_DELETE_PENDING}),
 }
@@ -92,6 +103,8 @@ REQUIRED_DETAILS: dict[AudienceState, tuple[str, ...]] = {
     S.LOOKALIKE_REQUESTED: ("lookalike_audience_id",),
     S.SEED_DELETE_PENDING: ("reason",),
     S.SEED_DELETION_VERIFIED: ("platform_answer",),
+    S.SEED_EMPTIED: ("reason", "platform_answer"),
+    S.SEED_DELETION_REFUSED: ("reason",),
     S.FAILED: ("reason",),
 }
 """What an event entering a state must carry, so the audit trail is never mute."""

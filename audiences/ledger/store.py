@@ -18,16 +18,25 @@ from typing import Any, Self
 
 import sqlalchemy as sa
 
+from audiences.endpoint import Endpoint, Environment
 from audiences.ledger import database, migrate
 from audiences.ledger.errors import IllegalTransition, LedgerError, UnknownExport
 from audiences.ledger.model import (
     ExportRecord,
     ExportRequest,
+    Lease,
     LedgerEvent,
+    Note,
     accumulate,
     seed_name,
 )
-from audiences.ledger.schema import export_events, exports
+from audiences.ledger.schema import (
+    export_events,
+    export_leases,
+    export_notes,
+    exports,
+    spool_keys,
+)
 from audiences.ledger.states import REQUIRED_DETAILS, TERMINAL_STATES, AudienceState, is_allowed
 
 MAX_TEXT_LENGTH = 1000
@@ -73,10 +82,22 @@ class Ledger:
 
     # Writing.
 
-    def plan_export(self, request: ExportRequest, *, run_id: str | None = None) -> ExportRecord:
+    def plan_export(
+        self,
+        request: ExportRequest,
+        *,
+        run_id: str | None = None,
+        endpoint: Endpoint | None = None,
+        register_identity: str | None = None,
+        lease: Lease | None = None,
+    ) -> ExportRecord:
         """Record a new export in state PLANNED, before anything exists on the platform.
 
-        ``run_id`` names the orchestrator's run doing the export (a Prefect flow run).
+        ``run_id`` names the orchestrator's run doing the export (a Prefect flow run);
+        ``endpoint`` binds the export to the platform endpoint every later step must
+        use (none for a refused run, which never reaches a platform); ``lease`` is
+        taken in the same transaction, so the reconciler never sees the export
+        unprotected while it runs.
         """
         if request.max_seed_age <= timedelta(0):
             raise LedgerError("max_seed_age must be positive")
@@ -93,6 +114,8 @@ class Ledger:
                     created_at=now,
                     seed_name=seed_name(export_id),
                     run_id=run_id,
+                    register_identity=register_identity,
+                    **_endpoint_columns(endpoint),
                 )
             )
             connection.execute(
@@ -100,7 +123,108 @@ class Ledger:
                     export_id=export_id, state=AudienceState.PLANNED.value, recorded_at=now
                 )
             )
+            if lease is not None:
+                connection.execute(
+                    export_leases.insert().values(
+                        export_id=export_id,
+                        owner=lease.owner,
+                        host=lease.host[:255],
+                        pid=lease.pid,
+                        expires_at=lease.expires_at,
+                    )
+                )
             return _load(connection, [export_id])[0]
+
+    def renew_lease(self, export_id: str, owner: str, expires_at: datetime) -> bool:
+        """Extend ``owner``'s lease; false when it has expired or is not ``owner``'s.
+
+        An expired lease cannot be renewed: once it has lapsed the reconciler may
+        have taken the export over, and the runner must stop.
+        """
+        with self._engine.begin() as connection:
+            renewed = connection.execute(
+                export_leases.update()
+                .where(
+                    export_leases.c.export_id == export_id,
+                    export_leases.c.owner == owner,
+                    export_leases.c.expires_at > datetime.now(UTC),
+                )
+                .values(expires_at=expires_at)
+            )
+            return renewed.rowcount == 1
+
+    def release_lease(self, export_id: str, owner: str) -> None:
+        """Give up ``owner``'s lease: the export is no longer running."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                export_leases.delete().where(
+                    export_leases.c.export_id == export_id, export_leases.c.owner == owner
+                )
+            )
+
+    def bind_endpoint(self, export_id: str, endpoint: Endpoint, *, by: str) -> ExportRecord:
+        """Bind an export recorded before endpoint binding to ``endpoint``; noted with ``by``.
+
+        Only an export whose environment is unknown can be bound: a bound export
+        keeps its endpoint for ever.
+        """
+        with self._engine.begin() as connection:
+            _lock_export(connection, export_id)
+            environment = connection.scalar(
+                sa.select(exports.c.environment).where(exports.c.export_id == export_id)
+            )
+            if environment != Environment.UNKNOWN:
+                raise LedgerError(f"export {export_id} is already bound to an endpoint")
+            connection.execute(
+                exports.update()
+                .where(exports.c.export_id == export_id)
+                .values(**_endpoint_columns(endpoint))
+            )
+            _insert_note(
+                connection, export_id, "endpoint_bound", f"bound to {endpoint.describe()} by {by}"
+            )
+            return _load(connection, [export_id])[0]
+
+    def store_spool_key(self, export_id: str, data_key: bytes) -> None:
+        """Keep the data key of an export's encrypted spool (one per export)."""
+        with self._engine.begin() as connection:
+            connection.execute(spool_keys.insert().values(export_id=export_id, data_key=data_key))
+
+    def spool_key(self, export_id: str) -> bytes | None:
+        """The data key of an export's spool; ``None`` once shredded (or never made)."""
+        with self._engine.connect() as connection:
+            key: bytes | None = connection.scalar(
+                sa.select(spool_keys.c.data_key).where(spool_keys.c.export_id == export_id)
+            )
+        return key
+
+    def shred_spool_key(self, export_id: str, detail: str) -> bool:
+        """Delete an export's spool key and note it; false when there was none."""
+        with self._engine.begin() as connection:
+            deleted = connection.execute(
+                spool_keys.delete().where(spool_keys.c.export_id == export_id)
+            )
+            if deleted.rowcount:
+                _insert_note(connection, export_id, "spool_destroyed", detail)
+            return bool(deleted.rowcount)
+
+    def note(self, kind: str, detail: str, *, export_id: str | None = None) -> Note:
+        """Append a fact that changes no state (a refusal, a sweep); never an identifier."""
+        with self._engine.begin() as connection:
+            return _insert_note(connection, export_id, kind, detail)
+
+    def notes(self, export_id: str | None = None, *, kind: str | None = None) -> list[Note]:
+        """Notes, oldest first: of one export, of one kind, or all."""
+        query = sa.select(export_notes).order_by(export_notes.c.id)
+        if export_id is not None:
+            query = query.where(export_notes.c.export_id == export_id)
+        if kind is not None:
+            query = query.where(export_notes.c.kind == kind)
+        with self._engine.connect() as connection:
+            return [
+                Note(row.recorded_at, row.kind, row.detail, row.export_id)
+                for row in connection.execute(query)
+            ]
 
     def record(
         self,
@@ -198,6 +322,22 @@ class Ledger:
             by_id = {record.export_id: record for record in _load(connection, ids)}
         return [by_id[export_id] for export_id in ids]
 
+    def last_register_identity(self, destination: str, ad_account: str) -> str | None:
+        """The register identity of the newest export to this ad account that recorded one."""
+        query = (
+            sa.select(exports.c.register_identity)
+            .where(
+                exports.c.destination == destination,
+                exports.c.ad_account == ad_account,
+                exports.c.register_identity.is_not(None),
+            )
+            .order_by(exports.c.created_at.desc())
+            .limit(1)
+        )
+        with self._engine.connect() as connection:
+            identity: str | None = connection.scalar(query)
+        return identity
+
     def history(self, export_id: str) -> list[LedgerEvent]:
         """Every event of one export, in the order they were recorded."""
         with self._engine.connect() as connection:
@@ -253,6 +393,26 @@ def _encoded_counts(counts: Mapping[str, int] | None) -> str | None:
     return json.dumps(dict(counts), sort_keys=True)
 
 
+def _endpoint_columns(endpoint: Endpoint | None) -> dict[str, str | None]:
+    if endpoint is None:
+        return {"environment": Environment.UNKNOWN.value}
+    return {
+        "environment": endpoint.environment.value,
+        "endpoint_url": endpoint.base_url,
+        "credential_identity": endpoint.credential,
+    }
+
+
+def _insert_note(connection: sa.Connection, export_id: str | None, kind: str, detail: str) -> Note:
+    note = Note(datetime.now(UTC), kind, _capped(detail) or "", export_id)
+    connection.execute(
+        export_notes.insert().values(
+            export_id=export_id, recorded_at=note.recorded_at, kind=kind, detail=note.detail
+        )
+    )
+    return note
+
+
 def _capped(text: str | None) -> str | None:
     if text is None or len(text) <= MAX_TEXT_LENGTH:
         return text
@@ -288,6 +448,12 @@ def _events(connection: sa.Connection, export_ids: Iterable[str]) -> dict[str, l
 def _load(connection: sa.Connection, export_ids: list[str]) -> list[ExportRecord]:
     rows = connection.execute(sa.select(exports).where(exports.c.export_id.in_(export_ids)))
     events = _events(connection, export_ids)
+    leases = {
+        row.export_id: Lease(row.owner, row.host, row.pid, row.expires_at)
+        for row in connection.execute(
+            sa.select(export_leases).where(export_leases.c.export_id.in_(export_ids))
+        )
+    }
     return [
         accumulate(
             row.export_id,
@@ -302,6 +468,19 @@ def _load(connection: sa.Connection, export_ids: list[str]) -> list[ExportRecord
             row.created_at,
             events[row.export_id],
             run_id=row.run_id,
+            endpoint=_endpoint(row),
+            register_identity=row.register_identity,
+            lease=leases.get(row.export_id),
         )
         for row in rows
     ]
+
+
+def _endpoint(row: sa.Row[Any]) -> Endpoint:
+    return Endpoint(
+        platform=row.destination,
+        environment=Environment(row.environment),
+        base_url=row.endpoint_url or "unknown",
+        ad_account=row.ad_account,
+        credential=row.credential_identity or "unknown",
+    )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from pipelines.cli.app import app
-from pipelines.settings import Settings, SettingsError, load_settings
+from pipelines.settings import ENV_PREFIX, SANDBOX_CHOICE, Settings, SettingsError, load_settings
 
 _config_file: Path | None = None
 
@@ -39,3 +40,13 @@ def current_settings() -> Settings:
     except SettingsError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=2) from None
+
+
+def choose_sandbox() -> None:
+    """Choose the in-process Graph API sandbox for this command and the flows it runs.
+
+    The flows read their settings themselves, so the choice goes through the
+    environment of this process (never further).
+    """
+    os.environ[f"{ENV_PREFIX}META_GRAPH_URL"] = SANDBOX_CHOICE
+    current_settings.cache_clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,9 +12,9 @@ from rich.console import Console
 from audiences.ledger import Ledger
 from pipelines.admission import ExportParameters
 from pipelines.cli.app import app
-from pipelines.cli.context import current_settings
+from pipelines.cli.context import choose_sandbox, current_settings
 from pipelines.cli.export import fail, print_summary, run_export
-from pipelines.demo import write_demo_data
+from pipelines.demo import init_register, write_demo_data
 from pipelines.embedded import embedded_sandbox
 from pipelines.settings import Settings
 
@@ -44,14 +45,16 @@ def _write_demo_data(settings: Settings, *, rows: int, objectors: int, seed: int
         rows=rows,
         objectors=objectors,
         seed=seed,
-        on_keys_created=lambda path: console.print(
-            f"Generated new register keys in {path} (mode 0600): keep this file secret."
-        ),
+        on_keys_created=_say_keys_created,
     )
     console.print(
         f"Wrote {report.accounts} demo accounts to {settings.source_url} and registered "
         f"{report.objections_added} objections ({report.objections_duplicate} already there)."
     )
+
+
+def _say_keys_created(path: Path) -> None:
+    console.print(f"Generated new register keys in {path} (mode 0600): keep this file secret.")
 
 
 @app.command()
@@ -61,15 +64,12 @@ def demo(
     ] = 300.0,
 ) -> None:
     """The main job on embedded defaults: demo data, sandbox, export, reconcile, summary."""
+    choose_sandbox()  # the demo is the one command that chooses the sandbox by itself
     settings = current_settings()
-    if not settings.uses_sandbox:
-        raise fail(
-            "the demo runs against the built-in Graph API sandbox only; unset the "
-            "AUDIENCE_EXPORT_META_* settings (or run `audience-export run`)",
-            code=2,
-        )
     if settings.source.url is None and not (settings.home / "accounts.sqlite").exists():
         _write_demo_data(settings, rows=DEMO_ROWS, objectors=DEMO_OBJECTORS, seed=7)
+    else:  # the demo, like `objections init`, may create the register
+        init_register(settings.register_config, on_keys_created=_say_keys_created).close()
     sandbox = embedded_sandbox(settings.sandbox)
     console.print(f"Graph API sandbox listening at {sandbox.url}")
 

@@ -12,11 +12,13 @@ from rich.console import Console
 from rich.table import Table
 
 from audiences.ledger import ExportRecord, Ledger, LedgerError
+from objections.errors import RegisterError
 from pipelines.admission import ExportParameters, RunRefused, check_export
 from pipelines.cli.app import app
-from pipelines.cli.context import current_settings
+from pipelines.cli.context import choose_sandbox, current_settings
 from pipelines.cli.progress_bar import UploadProgressBar
 from pipelines.progress import install_reporter
+from pipelines.runtime import open_runtime
 from pipelines.summary import summary_rows
 
 console = Console()
@@ -83,8 +85,16 @@ def run(
     max_seed_age_hours: Annotated[
         float | None, typer.Option(help="Delete the seed at the latest after this many hours.")
     ] = None,
+    sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--sandbox", help="Export to the built-in Graph API sandbox, not a real ad account."
+        ),
+    ] = False,
 ) -> None:
     """Run one lookalike export now, in this process."""
+    if sandbox:
+        choose_sandbox()
     record = run_export(
         ExportParameters(
             destination=destination,
@@ -111,9 +121,25 @@ def run(
 
 
 @app.command()
-def reconcile() -> None:
-    """Advance every unfinished export: lookalikes, seed deletion and its verification."""
-    current_settings()
+def reconcile(
+    sandbox: Annotated[
+        bool,
+        typer.Option("--sandbox", help="Reconcile exports made to the built-in sandbox."),
+    ] = False,
+) -> None:
+    """Advance every unfinished export: lookalikes, seed deletion and its verification.
+
+    Exits 1 when any export needs attention: a seed past its deadline, a refused
+    deletion, or an export bound to another endpoint than the one configured.
+    """
+    if sandbox:
+        choose_sandbox()
+    settings = current_settings()
+    try:
+        with open_runtime(settings):
+            pass  # the ledger and the register must both be there before Prefect starts
+    except (LedgerError, RegisterError) as error:
+        raise fail(str(error), code=2) from None
     from pipelines.flows.reconcile import reconcile_audiences  # noqa: PLC0415
 
     try:
@@ -143,11 +169,13 @@ def show_ledger(
         typer.echo(json.dumps([ledger_entry(record) for record in records], indent=2))
         return
     table = Table(title="Audience ledger")
+    table.add_column("env")
     for column in ("export", "created", "destination", "state", "uploaded", "deletion verified"):
         table.add_column(column)
     for record in records:
         entry = ledger_entry(record)
         table.add_row(
+            str(entry["environment"]),
             record.export_id,
             str(entry["created_at"]),
             f"{record.destination} act_{record.ad_account} {record.country} {record.ratio:.0%}",
@@ -168,6 +196,10 @@ def ledger_entry(record: ExportRecord) -> dict[str, object]:
         "country": record.country,
         "ratio": record.ratio,
         "dry_run": record.dry_run,
+        "environment": str(record.endpoint.environment) if record.endpoint else "unknown",
+        "endpoint_url": record.endpoint.base_url if record.endpoint else None,
+        "credential_identity": record.endpoint.credential if record.endpoint else None,
+        "register_identity": record.register_identity,
         "state": str(record.state),
         "state_since": record.state_since.isoformat(timespec="seconds"),
         "counts": record.counts,
@@ -181,3 +213,32 @@ def ledger_entry(record: ExportRecord) -> dict[str, object]:
         ),
         "platform_deletion_answer": record.deletion_answer,
     }
+
+
+@app.command()
+def rebind(
+    export_id: Annotated[str, typer.Argument(help="Export recorded before endpoint binding.")],
+    sandbox: Annotated[
+        bool, typer.Option("--sandbox", help="Bind to the built-in sandbox.")
+    ] = False,
+) -> None:
+    """Bind an export recorded before endpoint binding to the endpoint configured now.
+
+    Only do this when the configured endpoint (Graph URL, ad account, token's
+    user) is the one that export used: the reconciler then deletes and
+    verifies its seed through it.
+    """
+    if sandbox:
+        choose_sandbox()
+    settings = current_settings()
+    from pipelines.runtime import ConfigurationError, open_destination  # noqa: PLC0415
+
+    try:
+        with Ledger.open(settings.ledger_url) as ledger:
+            record = ledger.get(export_id)
+            bound = open_destination(settings, record.destination, record.ad_account)
+            record = ledger.bind_endpoint(export_id, bound.endpoint, by="audience-export rebind")
+    except (LedgerError, ConfigurationError) as error:
+        raise fail(str(error), code=2) from None
+    assert record.endpoint is not None
+    console.print(f"export {export_id} is now bound to {record.endpoint.describe()}")

@@ -11,25 +11,43 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
+from functools import partial
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from audiences.destination import Destination
 from audiences.errors import DestinationError
 from audiences.ledger import AudienceState, ExportRecord, LedgerError
 from pipelines.admission import ExportParameters, admit_export
 from pipelines.flows.runs import close_crashed_run
+from pipelines.lease import Heartbeat, LeasedDestination, LeaseLost, LeaseTerms
+from pipelines.lifecycle import EndpointMismatch
 from pipelines.progress import current_reporter
-from pipelines.runtime import ConfigurationError, Runtime, open_destination, utc_now
-from pipelines.settings import load_settings
+from pipelines.runtime import (
+    BoundDestination,
+    ConfigurationError,
+    Runtime,
+    utc_now,
+)
+from pipelines.settings import Settings, load_settings
 from pipelines.sources import SourceError, open_source
+from pipelines.spool import SpoolStore, SpoolUnavailable
 from pipelines.summary import summary_markdown
 from pipelines.upload import NothingToUpload, upload_seed
 
-SAFE_ERRORS = (DestinationError, SourceError, NothingToUpload, LedgerError, ConfigurationError)
+SAFE_ERRORS = (
+    DestinationError,
+    SourceError,
+    NothingToUpload,
+    LedgerError,
+    ConfigurationError,
+    LeaseLost,
+    EndpointMismatch,
+    SpoolUnavailable,
+)
 """Errors whose messages are written to carry no identifier."""
 
 
@@ -55,8 +73,13 @@ def identifier_boundary(step: str) -> Iterator[None]:
         ) from None
 
 
+def spool_store(runtime: Runtime) -> SpoolStore:
+    """The encrypted spools: keys in the ledger, ciphertext in the data folder."""
+    return SpoolStore(runtime.ledger, runtime.settings.home / "spool")
+
+
 @task(name="upload-seed", persist_result=False, cache_policy=NO_CACHE)
-def upload_seed_task(runtime: Runtime, destination: Destination, export_id: str) -> ExportRecord:
+def upload_seed_task(runtime: Runtime, bound: BoundDestination, export_id: str) -> ExportRecord:
     """Stream the source through suppression and hashing into the seed audience."""
     source_settings = runtime.settings.source
     with (
@@ -70,20 +93,36 @@ def upload_seed_task(runtime: Runtime, destination: Destination, export_id: str)
         return upload_seed(
             runtime.ledger.get(export_id),
             ledger=runtime.ledger,
-            destination=destination,
+            destination=bound.destination,
             source=source,
             register=runtime.register,
             progress=current_reporter(get_run_logger()),
             batch_size=runtime.settings.export.upload_batch_size,
+            spool=partial(spool_store(runtime).writer, export_id),
         )
 
 
 @task(name="advance-export", persist_result=False, cache_policy=NO_CACHE)
-def advance_task(runtime: Runtime, destination: Destination, export_id: str) -> ExportRecord:
+def advance_task(
+    runtime: Runtime, bound: BoundDestination, export_id: str, lease_owner: str | None = None
+) -> ExportRecord:
     """Wait for matching, create the lookalike, delete the seed, verify — as far as possible now."""
     with identifier_boundary("the lookalike and deletion steps"):
-        lifecycle = runtime.lifecycle(destination, on_stopped_run=close_crashed_run)
+        lifecycle = runtime.lifecycle(
+            bound,
+            lease_owner=lease_owner,
+            on_stopped_run=close_crashed_run,
+            spools=spool_store(runtime),
+        )
         return lifecycle.advance_until_blocked(runtime.ledger.get(export_id))
+
+
+def lease_terms(settings: Settings) -> LeaseTerms:
+    """The lease every running export holds, from the settings."""
+    return LeaseTerms(
+        duration=timedelta(seconds=settings.export.lease_seconds),
+        renew_every=timedelta(seconds=settings.export.lease_renew_seconds),
+    )
 
 
 @flow(name="lookalike-export", persist_result=False, log_prints=False)
@@ -116,56 +155,81 @@ def lookalike_export(
         max_seed_age_hours=max_seed_age_hours,
     )
     with admit_export(settings, parameters) as admitted:
-        runtime, request = admitted.runtime, admitted.request
-        platform = open_destination(settings, request.destination, request.ad_account)
-        record = runtime.ledger.plan_export(request, run_id=flow_run.get_id())
-        logger.info(
-            "export %s planned (%s act_%s)", record.export_id, platform.name, request.ad_account
+        runtime, request, bound = admitted.runtime, admitted.request, admitted.bound
+        terms = lease_terms(settings)
+        lease = terms.new_lease(utc_now())
+        record = runtime.ledger.plan_export(
+            request,
+            run_id=flow_run.get_id(),
+            endpoint=bound.endpoint,
+            register_identity=admitted.register_identity,
+            lease=lease,
         )
-        record = _upload(runtime, platform, record)
-        if not record.is_terminal:
-            record = _follow_up(runtime, platform, record)
+        logger.info("export %s planned (%s)", record.export_id, bound.endpoint.describe())
+        heartbeat = Heartbeat(runtime.ledger, record.export_id, lease, terms, utc_now)
+        with heartbeat.running():
+            guarded = BoundDestination(
+                LeasedDestination(bound.destination, heartbeat).as_destination(), bound.endpoint
+            )
+            record = _upload(runtime, guarded, record, lease.owner)
+            if not record.is_terminal:
+                record = _follow_up(runtime, guarded, record, lease.owner)
         create_markdown_artifact(
             markdown=summary_markdown([record]),
             key="lookalike-export-summary",
             description="Counts, audience ids and states of this export (no identifiers).",
         )
-        logger.info("export %s ended in state %s", record.export_id, record.state)
+        logger.info(
+            "export %s ended in state %s (%s)",
+            record.export_id,
+            record.state,
+            bound.endpoint.environment,
+        )
         if record.failure_reason is not None:
             raise ExportFailed(f"the export was stopped: {record.failure_reason}")
         return {"export_id": record.export_id, "state": str(record.state), **record.counts}
 
 
-def _upload(runtime: Runtime, platform: Destination, record: ExportRecord) -> ExportRecord:
+def _upload(
+    runtime: Runtime, bound: BoundDestination, record: ExportRecord, lease_owner: str
+) -> ExportRecord:
     """Run the upload; on failure, record why and have the seed deleted, then fail the run."""
     try:
-        return upload_seed_task(runtime, platform, record.export_id)
+        return upload_seed_task(runtime, bound, record.export_id)
     except NothingToUpload as error:
         runtime.ledger.record(
             record.export_id, AudienceState.FAILED, reason=str(error), counts=error.counts
         )
         raise ExportFailed(str(error)) from None
     except Exception as error:
+        if record.dry_run:
+            reason = f"the dry run failed: {error}"
+            runtime.ledger.record(record.export_id, AudienceState.FAILED, reason=reason)
+            raise ExportFailed(reason) from None
         reason = f"the upload failed: {error}"
+        if isinstance(error, LeaseLost):
+            raise ExportFailed(reason) from None  # the reconciler owns the export now
         # From PLANNED too: a seed created just before the failure is found
         # by its name and deleted; if there is none, the export ends FAILED.
-        abandoned = runtime.lifecycle(platform).abandon(
-            runtime.ledger.get(record.export_id), reason
-        )
+        lifecycle = runtime.lifecycle(bound, lease_owner=lease_owner, spools=spool_store(runtime))
+        abandoned = lifecycle.abandon(runtime.ledger.get(record.export_id), reason)
         if abandoned.state is AudienceState.SEED_DELETE_PENDING:
+            seed = abandoned.seed_audience_id
             reason += (
-                f"; the seed audience {abandoned.seed_audience_id} could not be deleted yet: "
-                "`audience-export reconcile` deletes it once the problem is fixed"
+                f"; {'the seed audience ' + seed if seed else 'any seed it created'} could not "
+                "be deleted yet: `audience-export reconcile` deletes it once the problem is fixed"
             )
         raise ExportFailed(reason) from None
 
 
-def _follow_up(runtime: Runtime, platform: Destination, record: ExportRecord) -> ExportRecord:
+def _follow_up(
+    runtime: Runtime, bound: BoundDestination, record: ExportRecord, lease_owner: str
+) -> ExportRecord:
     """Advance the export while the platform answers within the waiting window."""
     settings = runtime.settings.export
     deadline = time.monotonic() + settings.wait_for_match_seconds
     while True:
-        record = advance_task(runtime, platform, record.export_id)
+        record = advance_task(runtime, bound, record.export_id, lease_owner)
         if record.is_terminal or time.monotonic() >= deadline:
             break
         time.sleep(settings.poll_seconds)

@@ -2,19 +2,32 @@
 
 It waits for matching, creates lookalikes, deletes seeds and verifies their
 deletion; it deletes any seed older than its export's maximum age even if the
-lookalike is not ready, and the seed of any export that stopped mid-way.
+lookalike is not ready, the seed of any export whose lease expired, and seeds
+named like this product's that no unfinished export owns. It ends Failed —
+and emits ``audience-export.seed.overdue`` — when a seed is past its deadline,
+its deletion was refused, or its export is bound to another endpoint.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
+from prefect.events import emit_event
 
-from audiences.ledger import ExportRecord
 from pipelines.flows.export import advance_task
-from pipelines.runtime import ConfigurationError, open_destination, open_runtime
-from pipelines.settings import load_settings
+from pipelines.reconcile import Attention, ReconcileReport, reconcile
+from pipelines.runtime import open_destination, open_runtime, utc_now
+from pipelines.settings import SANDBOX_AD_ACCOUNT, Settings, load_settings
 from pipelines.summary import summary_markdown
+
+OVERDUE_EVENT = "audience-export.seed.overdue"
+"""Emitted for every export whose seed needs a person (overdue, refused, bound elsewhere)."""
+
+
+class ReconcileFailed(Exception):
+    """Some exports need attention; the message lists them and what to do."""
 
 
 @flow(name="reconcile-audiences", persist_result=False, log_prints=False)
@@ -22,42 +35,62 @@ def reconcile_audiences() -> dict[str, int]:
     """Take every unfinished export as far as the platforms allow now."""
     logger = get_run_logger()
     settings = load_settings()
-    advanced: list[ExportRecord] = []
-    failures: list[str] = []
     with open_runtime(settings) as runtime:
-        unfinished = runtime.ledger.unfinished()
-        logger.info("%d unfinished exports", len(unfinished))
-        for record in unfinished:
-            try:
-                platform = open_destination(settings, record.destination, record.ad_account)
-            except ConfigurationError as error:
-                logger.error("export %s cannot be reconciled: %s", record.export_id, error)
-                advanced.append(record)
-                continue
-            try:
-                after = advance_task(runtime, platform, record.export_id)
-            except Exception as error:
-                # One export's trouble must not keep the others' seeds on the platform.
-                logger.error("export %s could not be advanced: %s", record.export_id, error)
-                failures.append(record.export_id)
-                advanced.append(runtime.ledger.get(record.export_id))
-                continue
-            logger.info("export %s: %s → %s", record.export_id, record.state, after.state)
-            advanced.append(after)
-        if advanced:
+        report = reconcile(
+            runtime,
+            open_bound=partial(open_destination, settings),
+            advance=advance_task,
+            clock=utc_now,
+            sweep_accounts=sweep_accounts(settings),
+        )
+        logger.info(
+            "%d exports advanced, %d seeds swept, %d need attention",
+            len(report.advanced),
+            len(report.swept),
+            len(report.attention),
+        )
+        if report.advanced or report.attention:
             create_markdown_artifact(
-                markdown=summary_markdown(advanced),
+                markdown=reconcile_markdown(report),
                 key="reconcile-audiences-summary",
                 description="Exports advanced by this run (counts, ids and states only).",
             )
-    if failures:
-        raise ReconcileFailed(
-            f"{len(failures)} exports could not be advanced: {', '.join(failures)} "
-            "(see this run's logs; the others were advanced)"
-        )
-    finished = sum(record.is_terminal for record in advanced)
-    return {"unfinished": len(advanced) - finished, "finished": finished}
+    for item in report.attention:
+        logger.error("%s", item.line())
+        announce(item)
+    if report.attention:
+        raise ReconcileFailed(report.failure_message())
+    return {"unfinished": report.unfinished, "finished": report.finished}
 
 
-class ReconcileFailed(Exception):
-    """Some exports could not be advanced; the message lists them."""
+def sweep_accounts(settings: Settings) -> list[tuple[str, str]]:
+    """The (platform, ad account) pairs swept for orphan seeds: the configured ones."""
+    account = settings.meta.ad_account or (SANDBOX_AD_ACCOUNT if settings.uses_sandbox else None)
+    if account is None or (not settings.uses_sandbox and settings.meta.access_token is None):
+        return []
+    return [("meta", account)]
+
+
+def announce(item: Attention) -> None:
+    """The Prefect event an automation notifies on (ids and times only, no identifier)."""
+    emit_event(
+        event=OVERDUE_EVENT,
+        resource={
+            "prefect.resource.id": f"audience-export.export.{item.export_id}",
+            "prefect.resource.name": f"export {item.export_id}",
+        },
+        payload={
+            "export_id": item.export_id,
+            "platform": item.platform,
+            "kind": item.kind,
+            "deadline": item.deadline.isoformat() if item.deadline else None,
+        },
+    )
+
+
+def reconcile_markdown(report: ReconcileReport) -> str:
+    """The run's artifact: what needs attention first, then every export advanced."""
+    attention = "\n".join(f"- **{item.kind}** — {item.line()}" for item in report.attention)
+    parts = [f"## Needs attention\n\n{attention}"] if attention else []
+    parts.append(summary_markdown(report.advanced))
+    return "\n\n".join(parts)

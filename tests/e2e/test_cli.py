@@ -68,14 +68,50 @@ def test_dry_run_says_what_it_would_do_and_sends_nothing(
         == 0
     )
 
-    dry = cli(tmp_path, prefect_server, "run", "--dry-run", "--country", "NL", "--ratio", "0.03")
+    dry = cli(
+        tmp_path,
+        prefect_server,
+        "run",
+        "--sandbox",
+        "--dry-run",
+        "--country",
+        "NL",
+        "--ratio",
+        "0.03",
+    )
 
     assert dry.returncode == 0, dry.stderr
+    assert "SANDBOX at http://127.0.0.1:" in dry.stdout
     assert "Dry run: would upload" in dry.stdout
     assert "3% lookalike in NL" in dry.stdout
     assert "Nothing was sent." in dry.stdout
     entries = json.loads(cli(tmp_path, prefect_server, "ledger", "--format", "json").stdout)
     assert [(entry["state"], entry["seed_audience_id"]) for entry in entries] == [("dry_run", None)]
+    assert entries[0]["environment"] == "sandbox"
+
+
+def test_without_meta_settings_nothing_falls_back_to_the_sandbox(
+    tmp_path: Path, prefect_server: str
+) -> None:
+    assert (
+        cli(tmp_path, prefect_server, "demo-data", "--rows", "500", "--objectors", "5").returncode
+        == 0
+    )
+
+    refused = cli(tmp_path, prefect_server, "run", "--ad-account", "1234567890123456")
+
+    assert refused.returncode == 2
+    assert "AUDIENCE_EXPORT_META_ACCESS_TOKEN" in refused.stderr
+    assert "--sandbox" in refused.stderr
+    assert "sandbox" not in refused.stdout.lower()
+    entries = json.loads(cli(tmp_path, prefect_server, "ledger", "--format", "json").stdout)
+    assert [(entry["state"], entry["environment"]) for entry in entries] == [("failed", "unknown")]
+    assert entries[0]["failure_reason"].startswith("refused before anything was sent: Meta")
+
+    refused = cli(tmp_path, prefect_server, "run")
+    assert refused.returncode == 2
+    assert "AUDIENCE_EXPORT_META_ACCESS_TOKEN" in refused.stderr
+    assert "AUDIENCE_EXPORT_META_AD_ACCOUNT" in refused.stderr
 
 
 @pytest.mark.parametrize(

@@ -22,8 +22,17 @@ def test_no_configuration_means_embedded_defaults_in_the_data_folder() -> None:
     assert settings.source_url == "sqlite:///.audience-export/accounts.sqlite"
     assert settings.ledger_url == "sqlite:///.audience-export/ledger.sqlite"
     assert settings.register_config.url == "sqlite:///.audience-export/register.sqlite"
-    assert settings.uses_sandbox
+    # Unconfigured Meta means production (which then refuses to run): never the sandbox.
+    assert not settings.uses_sandbox
     assert settings.meta.graph_url == "https://graph.facebook.com"
+
+
+def test_the_sandbox_is_chosen_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUDIENCE_EXPORT_META_GRAPH_URL", "sandbox")
+    assert load_settings().uses_sandbox
+    assert load_settings().meta.graph_url == "sandbox"
+    monkeypatch.delenv("AUDIENCE_EXPORT_META_GRAPH_URL")
+    assert load_settings().with_sandbox().uses_sandbox
 
 
 def test_documented_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,7 +1,7 @@
 """Bad configuration: refused before any platform call, on the record, and nothing else written.
 
 Each refusal runs ``audience-export run`` as a user would, against a data folder
-with a valid source and register keys but no register database yet: the run
+with a valid source, register keys and an initialised register: the run
 must exit 2 with a message naming the problem, leave exactly one FAILED export
 in the ledger (the request as given), send no Graph request and create no file
 but the ledger.
@@ -21,7 +21,7 @@ from audiences.ledger import AudienceState, ExportRecord, Ledger
 from pipelines.admission import RunRefused
 from pipelines.demo_data import generate_accounts, write_accounts
 from tests.fixtures.exports import configure_export, run_export
-from tests.fixtures.register import generated_key_file
+from tests.fixtures.register import generated_key_file, initialised
 from tests.fixtures.sandbox import RunningSandbox
 
 CLI = str(Path(sys.executable).with_name("audience-export"))
@@ -61,11 +61,27 @@ REFUSALS = {
     ),
     "missing token": Refusal(
         environment={"META_ACCESS_TOKEN": None},
-        message="no Meta access token: set AUDIENCE_EXPORT_META_ACCESS_TOKEN",
+        message="is not configured: set AUDIENCE_EXPORT_META_ACCESS_TOKEN",
     ),
     "unreachable source": Refusal(
         environment={"SOURCE_URL": UNREACHABLE.format(name="accounts")},
         message="cannot connect to postgresql://audience:***@127.0.0.1:1/accounts",
+    ),
+    "ratio not a number": Refusal(
+        args=("--ratio", "nan"),
+        message="ratio must be a number (got nan)",
+    ),
+    "register URL with a typo (file)": Refusal(
+        environment={"OBJECTIONS_URL": "sqlite:///{home}/registre.sqlite"},
+        message="audience-export objections init",
+    ),
+    "register URL with a typo (folder)": Refusal(
+        environment={"OBJECTIONS_URL": "sqlite:///{home}/typo-dir/register.sqlite"},
+        message="audience-export objections init",
+    ),
+    "register that never held an objection": Refusal(
+        environment={"OBJECTIONS_ALLOW_EMPTY": None},
+        message="has never held an objection",
     ),
     "key file is a folder": Refusal(
         environment={"OBJECTIONS_KEY_FILE": "{home}/keys-folder"},
@@ -80,10 +96,14 @@ REFUSALS = {
 
 @pytest.fixture
 def home(sandbox: RunningSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A data folder wired to the sandbox: 300 accounts and register keys, no register yet."""
-    settings = configure_export(monkeypatch, sandbox, tmp_path / "home")
+    """A data folder wired to the sandbox: 300 accounts, register keys and an empty register
+    (allowed for these runs, as for a first export)."""
+    settings = configure_export(
+        monkeypatch, sandbox, tmp_path / "home", OBJECTIONS_ALLOW_EMPTY="true"
+    )
     write_accounts(generate_accounts(300, seed=11), settings.source_url)
     generated_key_file(settings.home)
+    initialised(settings.register_config)
     (settings.home / "keys-folder").mkdir()
     return settings.home
 
@@ -172,7 +192,7 @@ def test_the_flow_refuses_the_same_way_when_started_by_a_deployment(
     assert record.state is AudienceState.FAILED
     assert (record.country, record.ratio) == ("NL", 0.03)
     assert graph_requests(sandbox) == []
-    assert files_in(home) - before == {"ledger.sqlite"}, "no register database without keys"
+    assert files_in(home) - before == {"ledger.sqlite"}
 
 
 @pytest.mark.prefect

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -27,10 +26,11 @@ from pipelines.settings import Settings
 from tests.fixtures.exports import (
     DemoWorld,
     batches_sent,
+    bound_sandbox,
     build_world,
-    export_request,
     mailbox_key,
     meta_hash,
+    plan_bound_export,
     start_cli,
     wait_for_ledger,
 )
@@ -175,13 +175,14 @@ def test_the_reconciler_and_an_export_advancing_the_same_export_both_carry_on(
 ) -> None:
     platform = MetaDestination(sandbox_meta_config(sandbox))
     with Ledger.open(export_settings.ledger_url) as ledger:
-        export_id = ledger.plan_export(export_request(sandbox)).export_id
+        export_id = plan_bound_export(ledger, export_settings, sandbox).export_id
         seed_id = platform.create_seed(name=seed_name(export_id), description="a seed")
         ledger.record(export_id, AudienceState.CREATED, seed_audience_id=seed_id)
         ledger.record(export_id, AudienceState.UPLOADING)
         ledger.record(export_id, AudienceState.UPLOADED)
         time.sleep(2 * MATCH_DELAY)  # the platform has matched the seed
-        lifecycle = Lifecycle(ledger, platform, stale_after=timedelta(hours=1), clock=utc_now)
+        endpoint = bound_sandbox(export_settings, sandbox).endpoint
+        lifecycle = Lifecycle(ledger, platform, endpoint, clock=utc_now)
         # Both runners read the export while it waits for matching …
         seen_by_export_flow = seen_by_reconciler = ledger.get(export_id)
         # … the export flow records the match first, then the reconciler tries the same step.

@@ -9,7 +9,6 @@ import logging
 import signal
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 from pathlib import Path
 from uuid import UUID
 
@@ -30,10 +29,11 @@ from pipelines.upload import upload_seed
 from tests.fixtures.canary import scan_everything
 from tests.fixtures.exports import (
     batches_sent,
+    bound_sandbox,
     build_world,
-    export_request,
     flow_run_artifacts,
     identifiers_in_artifacts,
+    plan_bound_export,
     run_export,
     run_reconcile,
     start_cli,
@@ -43,14 +43,8 @@ from tests.fixtures.sandbox import RunningSandbox, sandbox_meta_config
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_server")]
 
-STALE_AFTER_MINUTES = "0.002"
-"""0.12 s: with this, the reconciler takes any export without progress as crashed."""
-
-
-def take_stopped_exports_as_crashed(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Let the reconciler treat an export without recent progress as crashed."""
-    monkeypatch.setenv("AUDIENCE_EXPORT_EXPORT_STALE_AFTER_MINUTES", STALE_AFTER_MINUTES)
-    time.sleep(0.2)
+LEASE_SECONDS = 2.0
+"""A short lease, so that a killed export is taken as stopped two seconds after it died."""
 
 
 def flow_run_state(run_id: str | None) -> StateType | None:
@@ -83,12 +77,19 @@ def test_an_export_killed_mid_upload_has_its_seed_deleted_by_the_reconciler(
     world = build_world(export_settings)
     sandbox.set_faults(latency_ms=150)
     output = tmp_path / "killed-run.out"
-    process = start_cli(output, prefect_server, "run", EXPORT_UPLOAD_BATCH_SIZE="100")
+    process = start_cli(
+        output,
+        prefect_server,
+        "run",
+        EXPORT_UPLOAD_BATCH_SIZE="100",
+        EXPORT_LEASE_SECONDS=str(LEASE_SECONDS),
+        EXPORT_LEASE_RENEW_SECONDS="0.2",
+    )
     try:
         wait_for_ledger(
             export_settings,
             [process],
-            lambda exports: bool(exports) and batches_sent(exports[0]) >= 2,
+            lambda exports: bool(exports) and batches_sent(exports[0]) >= 3,
         )
     finally:
         process.send_signal(signal.SIGKILL)
@@ -105,11 +106,14 @@ def test_an_export_killed_mid_upload_has_its_seed_deleted_by_the_reconciler(
     assert 200 <= len(partial) < len(world.expected), "the seed holds a partial upload"
     assert undeleted_seeds(sandbox) == [killed.seed_audience_id]
 
-    # Within the stale window the reconciler leaves the export alone: it may still be running.
-    assert run_reconcile() == {"unfinished": 1, "finished": 0}
-    assert undeleted_seeds(sandbox) == [killed.seed_audience_id]
+    assert killed.lease is not None
+    # While its lease is live the reconciler leaves the export alone: it may still be running.
+    if killed.lease.is_live(utc_now()):
+        assert run_reconcile() == {"unfinished": 1, "finished": 0}
+        assert undeleted_seeds(sandbox) == [killed.seed_audience_id]
 
-    take_stopped_exports_as_crashed(monkeypatch)
+    # One lease period later, a single reconcile deletes and verifies the seed.
+    time.sleep(max(0.0, (killed.lease.expires_at - utc_now()).total_seconds()) + 0.1)
     reconciled = reconcile_audiences(return_state=True)
     assert reconciled.result() == {"unfinished": 0, "finished": 1}
 
@@ -118,7 +122,7 @@ def test_an_export_killed_mid_upload_has_its_seed_deleted_by_the_reconciler(
         states = [event.state for event in ledger.history(killed.export_id)]
     assert cleaned.state is AudienceState.SEED_DELETION_VERIFIED
     assert cleaned.failure_reason is not None
-    assert cleaned.failure_reason.startswith("the export stopped while uploading")
+    assert cleaned.failure_reason.startswith("the export stopped while uploading (its lease")
     assert cleaned.deletion_answer is not None
     assert "subcode 33" in cleaned.deletion_answer
     assert states[-3:] == [
@@ -134,7 +138,6 @@ def test_an_export_killed_mid_upload_has_its_seed_deleted_by_the_reconciler(
     assert "| state | seed_deletion_verified |" in str(artifacts[0].data)
     assert identifiers_in_artifacts(artifacts, world.addresses) == []
 
-    monkeypatch.delenv("AUDIENCE_EXPORT_EXPORT_STALE_AFTER_MINUTES")
     fresh = run_export()
     assert fresh.export_id != killed.export_id
     assert fresh.seed_audience_id not in (None, killed.seed_audience_id)
@@ -157,19 +160,16 @@ def test_a_crash_before_the_seed_id_reached_the_ledger_leaves_no_seed(
     build_world(export_settings, rows=300, objectors=10)
     platform = MetaDestination(sandbox_meta_config(sandbox))
     with Ledger.open(export_settings.ledger_url) as ledger:
-        planned = ledger.plan_export(export_request(sandbox))
+        planned = plan_bound_export(ledger, export_settings, sandbox)
     # The crash: the seed exists on the platform (or not yet), its id never reached the ledger.
     orphan = (
         platform.create_seed(name=planned.seed_name, description="created just before a crash")
         if seed_created
         else None
     )
-    # Someone else's audience on the same ad account, named like ours: never touched.
-    stranger = platform.create_seed(
-        name="audience-export seed 0123456789abcdef0123456789abcdef", description="not ours"
-    )
+    # Someone else's audience on the same ad account: never touched.
+    stranger = platform.create_seed(name="Spring campaign buyers", description="not ours")
 
-    take_stopped_exports_as_crashed(monkeypatch)
     assert run_reconcile() == {"unfinished": 0, "finished": 1}
 
     with Ledger.open(export_settings.ledger_url) as ledger:
@@ -190,9 +190,10 @@ def test_a_crash_before_the_seed_id_reached_the_ledger_leaves_no_seed(
 class GivenUpWhileReading:
     """The export's source, but the reconciler gives the export up before the first batch.
 
-    That is what happens when reading the source takes longer than
-    ``export.stale_after_minutes``: the reconciler finds no seed and ends the
-    export FAILED, and the export creates its seed right after.
+    That is what happens when the export's lease lapses while it reads its
+    source (its heartbeat could not reach the ledger, say): the reconciler
+    finds no seed and ends the export FAILED, and the export creates its seed
+    right after.
     """
 
     def __init__(self, source: Source, give_up: Callable[[], object]) -> None:
@@ -218,8 +219,10 @@ def test_a_seed_created_after_its_export_was_given_up_is_still_deleted(
         Register.open(export_settings.register_config) as register,
         open_source(export_settings.source_url, query=None, batch_rows=1_000) as source,
     ):
-        planned = ledger.plan_export(export_request(sandbox))
-        reconciler = Lifecycle(ledger, platform, stale_after=timedelta(0), clock=utc_now)
+        planned = plan_bound_export(ledger, export_settings, sandbox)
+        reconciler = Lifecycle(
+            ledger, platform, bound_sandbox(export_settings, sandbox).endpoint, clock=utc_now
+        )
         slow_source = GivenUpWhileReading(
             source, lambda: reconciler.step(ledger.get(planned.export_id))
         )

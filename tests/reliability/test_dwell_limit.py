@@ -14,8 +14,8 @@ from tests.audiences.helpers import hashes_of
 from tests.fixtures.exports import (
     DemoWorld,
     configure_export,
-    export_request,
     latest_export,
+    plan_bound_export,
     run_export,
     run_reconcile,
 )
@@ -93,16 +93,16 @@ def test_seed_past_its_maximum_age_is_deleted_though_the_platform_is_not_ready(
         (audience["deleted"], audience["state"])
         for audience in sandbox.state()
         if audience["subtype"] == "LOOKALIKE"
-    ] == [(False, 300)] * lookalikes
+    ] == [(False, 441)] * lookalikes
 
 
 def test_seed_of_an_upload_that_stopped_is_deleted_at_its_maximum_age(
     world: DemoWorld, sandbox: RunningSandbox, meta_destination: MetaDestination
 ) -> None:
-    # An export that crashed mid-upload, long before it would count as stale.
+    # An export whose upload outlives its seed's maximum age.
     with Ledger.open(world.settings.ledger_url) as ledger:
-        planned = ledger.plan_export(
-            export_request(sandbox, ratio=0.02, max_seed_age=timedelta(seconds=1))
+        planned = plan_bound_export(
+            ledger, world.settings, sandbox, ratio=0.02, max_seed_age=timedelta(seconds=1)
         )
         seed_id = meta_destination.create_seed(name=planned.seed_name, description="")
         ledger.record(planned.export_id, AudienceState.CREATED, seed_audience_id=seed_id)

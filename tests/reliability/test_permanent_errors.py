@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from audiences.ledger import AudienceState, ExportRecord
+from pipelines.flows.reconcile import ReconcileFailed
 from tests.fixtures.canary import scan_everything
 from tests.fixtures.exports import (
     DemoWorld,
@@ -91,11 +92,14 @@ def test_expired_token_leaves_the_seed_pending_until_reconciled_with_a_new_token
     assert record.seed_audience_id is not None
     assert not sandbox.audience(record.seed_audience_id)["deleted"]
     received = sandbox.received(record.seed_audience_id)["added"]
-    assert len(received) == 2 * BATCH_SIZE == record.counts["uploaded"]
+    # One row of every batch rides with the next request (the final one must carry the flag).
+    assert len(received) == 2 * BATCH_SIZE - 1 == record.counts["uploaded"]
     assert set(received) <= world.expected
 
-    # The reconciler with the old token cannot help; with the new one it deletes the seed.
-    assert run_reconcile() == {"unfinished": 1, "finished": 0}
+    # The reconciler with the old token cannot help, and says so loudly (the run fails);
+    # with the new one it deletes the seed.
+    with pytest.raises(ReconcileFailed, match="access token has expired"):
+        run_reconcile()
     assert latest_export(world.settings).state is AudienceState.SEED_DELETE_PENDING
     monkeypatch.setenv("AUDIENCE_EXPORT_META_ACCESS_TOKEN", FRESH_TOKEN)
     assert run_reconcile() == {"unfinished": 0, "finished": 1}
@@ -121,7 +125,7 @@ def test_seed_flagged_mid_upload_is_deleted_at_once(
     assert f"batch {FAILING_BATCH}" in record.failure_reason
     seed = the_seed(sandbox)
     assert seed["deleted"]
-    assert seed["received"] == 2 * BATCH_SIZE == record.counts["uploaded"]
+    assert seed["received"] == 2 * BATCH_SIZE - 1 == record.counts["uploaded"]
     assert record.lookalike_audience_id is None
     assert [a for a in sandbox.state() if a["subtype"] == "LOOKALIKE"] == []
 
@@ -135,7 +139,7 @@ def test_seed_flagged_while_matching_fails_the_run_and_is_deleted(
     assert "flagged" in message
     assert record.state is AudienceState.SEED_DELETION_VERIFIED
     assert record.failure_reason is not None
-    assert "the platform flagged the seed (471" in record.failure_reason
+    assert "the platform flagged the seed (operation status 471" in record.failure_reason
     assert the_seed(sandbox)["deleted"]
 
 

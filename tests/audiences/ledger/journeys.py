@@ -38,6 +38,8 @@ PATHS: dict[AudienceState, list[AudienceState]] = {
     S.SEED_DELETE_PENDING: [S.CREATED, S.SEED_DELETE_PENDING],
     S.FAILED: [S.FAILED],
     S.DRY_RUN: [S.DRY_RUN],
+    S.SEED_EMPTIED: [*HAPPY_PATH[:-1], S.SEED_EMPTIED],
+    S.SEED_DELETION_REFUSED: [*HAPPY_PATH[:-1], S.SEED_DELETION_REFUSED],
 }
 """How a fresh export reaches each state."""
 
@@ -57,6 +59,11 @@ def details(state: AudienceState) -> Details:
         S.SEED_DELETE_PENDING: {"reason": "upload failed: rate limited (code 17)"},
         S.FAILED: {"reason": "ad account not reachable"},
         S.SEED_DELETION_VERIFIED: {"platform_answer": "code 100, subcode 33: does not exist"},
+        S.SEED_EMPTIED: {
+            "reason": "deletion refused (code 2656)",
+            "platform_answer": "removed 300 uploaded members",
+        },
+        S.SEED_DELETION_REFUSED: {"reason": "deletion refused (2656), removal refused (1870047)"},
     }
     return required.get(state, {})
 
