@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
@@ -27,7 +28,8 @@ from rich.table import Table
 from objections.canonical import InvalidAddress
 from objections.config import RegisterConfig
 from objections.errors import RegisterError
-from objections.model import Channel, Objection, Scope, Status, parse_time
+from objections.journal import Deed, write
+from objections.model import Channel, Objection, Scope, Status, VerificationMethod, parse_time
 from objections.register import Register
 from objections.store import shown_url
 from objections.transfer import EXPORT_COLUMNS, export_row, read_import, received_time, write_csv
@@ -47,6 +49,8 @@ class RegisterSource:
 
     config: RegisterConfig
     create_keys: bool
+    four_eyes: bool = True
+    """A withdrawal needs a second reviewer's confirmation before it lifts the suppression."""
 
 
 class ListFormat(StrEnum):
@@ -63,6 +67,9 @@ _ById = Annotated[int, typer.Argument(help="Objection id.", show_default=False)]
 _By = Annotated[str, typer.Option("--by", help="Who does this (the reviewer).")]
 _NoteRequired = Annotated[str | None, typer.Option("--note", help="Why (required).")]
 _Note = Annotated[str | None, typer.Option("--note", help="A note for the history.")]
+_Reason = Annotated[
+    str | None, typer.Option("--reason", help="Why the addresses are decrypted (journaled).")
+]
 _Recorder = Annotated[
     str | None, typer.Option("--by", help="Who records it (default: your login name).")
 ]
@@ -216,10 +223,13 @@ class _Commands:
         addresses: Annotated[
             bool, typer.Option("--addresses", help="Decrypt and show addresses (needs the key).")
         ] = False,
+        reason: _Reason = None,
     ) -> None:
-        """List objections, without addresses unless asked."""
+        """List objections, without addresses unless asked (then with a --reason)."""
         after = _parsed(parse_time, since)
         with self._register() as opened:
+            if addresses:
+                _journal_reveal(opened, reason, f"{status or 'all'} objections listed")
             items = opened.objections(status=status, since=after, with_address=addresses)
         if output is ListFormat.CSV:
             write_csv(items, sys.stdout)
@@ -232,9 +242,12 @@ class _Commands:
         self,
         objection_id: _ById,
         address: Annotated[bool, typer.Option("--address", help="Decrypt the address.")] = False,
+        reason: _Reason = None,
     ) -> None:
-        """One objection and its history."""
+        """One objection and its history (its address with --address and a --reason)."""
         with self._register() as opened:
+            if address:
+                _journal_reveal(opened, reason, "shown", objection_id=objection_id)
             item = opened.get(objection_id, with_address=address)
             entries = opened.history(objection_id)
         for name, value in _shown(item, address).items():
@@ -244,17 +257,28 @@ class _Commands:
             table.add_row(
                 entry.at.isoformat(timespec="seconds"),
                 entry.actor,
-                entry.action.value,
+                entry.action.value + (f" ({entry.method.value})" if entry.method else ""),
                 entry.from_status.value if entry.from_status else "",
                 entry.to_status.value,
                 entry.note or "",
             )
         Console(width=120).print(table)
 
-    def verify(self, objection_id: _ById, by: _By, note: _Note = None) -> None:
-        """The person's identity was verified."""
+    def verify(
+        self,
+        objection_id: _ById,
+        by: _By,
+        method: Annotated[
+            VerificationMethod | None,
+            typer.Option(help="How identity was checked (mailbox_control: the console's link)."),
+        ] = None,
+        note: Annotated[
+            str | None, typer.Option("--note", help="What was checked (needed but for mailbox).")
+        ] = None,
+    ) -> None:
+        """The person's identity was verified, by a named method."""
         with self._register() as opened:
-            item = opened.verify(objection_id, by=by, note=note)
+            item = opened.verify(objection_id, by=by, method=method, note=note)
         typer.echo(f"objection {item.id} is {item.status.value}")
 
     def reject(self, objection_id: _ById, by: _By, note: _NoteRequired = None) -> None:
@@ -264,10 +288,19 @@ class _Commands:
         typer.echo(f"objection {item.id} is {item.status.value}; it still suppresses")
 
     def withdraw(self, objection_id: _ById, by: _By, note: _NoteRequired = None) -> None:
-        """The verified person withdrew the objection: uploading may resume."""
+        """The verified person withdrew the objection: uploading may resume once a second
+        reviewer confirms (run again by another reviewer; four eyes)."""
         with self._register() as opened:
-            item = opened.withdraw(objection_id, by=by, note=note)
-        typer.echo(f"objection {item.id} is {item.status.value}; it no longer suppresses")
+            item = opened.withdraw(
+                objection_id, by=by, note=note, four_eyes=self._source().four_eyes
+            )
+        if item.status is Status.WITHDRAWN:
+            typer.echo(f"objection {item.id} is {item.status.value}; it no longer suppresses")
+        else:
+            typer.echo(
+                f"withdrawal of objection {item.id} requested; it still suppresses until "
+                "another reviewer confirms it with the same command"
+            )
 
     def check(
         self,
@@ -304,10 +337,21 @@ class _Commands:
             Path | None,
             typer.Option("--output", help="File to write (mode 0600); default: standard output."),
         ] = None,
+        reason: _Reason = None,
+        by: _Recorder = None,
     ) -> None:
-        """Every objection with its decrypted address, for the privacy officer."""
+        """Every objection with its decrypted address, for the privacy officer (journaled)."""
+        if not (reason and reason.strip()):
+            _fail("say why the register is decrypted (--reason); it is journaled")
         with self._register() as opened:
             items = opened.objections(with_address=True)
+            write(
+                opened.engine,
+                by or getpass.getuser(),
+                Deed.REGISTER_EXPORTED,
+                reason=reason,
+                detail=f"{len(items)} objections decrypted by the command line",
+            )
         if output is None:
             write_csv(items, sys.stdout)
             return
@@ -328,11 +372,49 @@ class _Commands:
             typer.echo(f"  {channel.value}: {figures.by_channel.get(channel, 0)}")
         typer.echo(f"version: {figures.version}")
 
-    def rotate_keys(self, by: _Recorder = None) -> None:
-        """Re-encrypt and re-index every objection under new keys, in one transaction."""
+    def rotate_keys(
+        self,
+        by: _Recorder = None,
+        yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    ) -> None:
+        """Re-encrypt and re-index every objection under new keys, in one transaction; the old
+        key ring is first copied to a backup file (mode 0600) beside the key file."""
         with self._register() as opened:
-            rotation = opened.rotate_keys(by=by or getpass.getuser())
+            key_file = self._source().config.key_file
+            backup = None if key_file is None else rotation_backup(key_file)
+            if not yes and not typer.confirm(
+                f"Rotate the register keys? The old keys go to {backup} (keep it safe: sent "
+                "indexes recorded under them can only be searched with it)"
+            ):
+                _fail("nothing was rotated")
+            actor = by or getpass.getuser()
+            rotation = opened.rotate_keys(by=actor, backup=backup)
+            write(opened.engine, actor, Deed.KEYS_ROTATED, detail=f"new key {rotation.key_id}")
         typer.echo(f"re-encrypted {rotation.rows} objections under key {rotation.key_id}")
+        if backup is not None:
+            typer.echo(f"the old key ring is in {backup} (mode 0600)")
+
+
+def rotation_backup(key_file: Path) -> Path:
+    """Where a rotation keeps the key ring it replaces: beside it, stamped with the time."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return key_file.with_name(f"{key_file.name}.{stamp}.bak")
+
+
+def _journal_reveal(
+    opened: Register, reason: str | None, detail: str, *, objection_id: int | None = None
+) -> None:
+    """Journal a decryption asked on the command line; refused without a reason."""
+    if not (reason and reason.strip()):
+        _fail("say why the address is decrypted (--reason); it is journaled")
+    write(
+        opened.engine,
+        getpass.getuser(),
+        Deed.ADDRESS_REVEALED,
+        objection_id=objection_id,
+        reason=reason,
+        detail=f"{detail} (command line)",
+    )
 
 
 def _parsed(parse: Callable[[str], _T], text: str | None) -> _T | None:

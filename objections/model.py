@@ -130,6 +130,27 @@ class Action(StrEnum):
     KEYS_ROTATED = "keys_rotated"
     SCOPE_WIDENED = "scope_widened"
     """A migration widened a scope that named no known platform to ``all``."""
+    REMOVED_FROM_SEEDS = "removed_from_seeds"
+    """The objector's identifiers were taken out of seed audiences already uploaded."""
+    REPEAT_REQUEST = "repeat_request"
+    """The same person objected again (another channel, another day): nothing new is added."""
+    WITHDRAWAL_REQUESTED = "withdrawal_requested"
+    """First of the four eyes: the objection keeps suppressing until another reviewer confirms."""
+    VERIFICATION_SENT = "verification_sent"
+    """A one-time mailbox verification link was mailed to the objection's address."""
+
+
+class VerificationMethod(StrEnum):
+    """How the person's identity was verified; every method but mailbox control needs a note."""
+
+    MAILBOX_CONTROL = "mailbox_control"
+    """The person opened a one-time link mailed to the address (set by the console only)."""
+    IN_PERSON = "in_person"
+    ID_DOCUMENT = "id_document"
+    PHONE_CALLBACK = "phone_callback"
+    SIGNED_LETTER = "signed_letter"
+    ACCOUNT_SESSION = "account_session"
+    """Made while signed in to the person's own customer account."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +163,8 @@ class HistoryEntry:
     from_status: Status | None
     to_status: Status
     note: str | None
+    method: VerificationMethod | None = None
+    """How identity was verified, for ``verified`` entries."""
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from objections import store
 from objections.canonical import canonical_key
 from objections.config import RegisterConfig
-from objections.crypto import AddressCipher
+from objections.crypto import AddressCipher, BlindIndex
 from objections.errors import KeyConfigurationError, ObjectionNotFoundError, RegisterError
 from objections.keys import (
     KEY_FILE_SETTING,
@@ -37,8 +37,9 @@ from objections.model import (
     Objection,
     Scope,
     Status,
+    VerificationMethod,
 )
-from objections.review import next_status
+from objections.review import check_method, next_status, pending_withdrawal, withdrawal_step
 from objections.suppression import Suppression
 
 _SNAPSHOT_ATTEMPTS = 5
@@ -179,20 +180,25 @@ class Register:
             pair = self._pair(store.lock_state(connection).key_id)
             cipher = pair.cipher()
             digests = pair.blind_index().digest_many(keys)
-            live: dict[bytes, list[tuple[int, Scope]]] = {}
+            live: dict[bytes, list[tuple[int, Scope, Status]]] = {}
             for row in store.live_objections_by_digest(connection, digests):
-                live.setdefault(row.blind_index, []).append((row.id, Scope.parse(row.scope)))
+                live.setdefault(row.blind_index, []).append(
+                    (row.id, Scope.parse(row.scope), Status(row.status))
+                )
             for entry, digest in zip(entries, digests, strict=True):
                 covering = [
-                    oid for oid, scope in live.get(digest, []) if scope.includes(entry.scope)
+                    (oid, status)
+                    for oid, scope, status in live.get(digest, [])
+                    if scope.includes(entry.scope)
                 ]
                 if covering:
-                    results.append(Added(covering[0], duplicate=True))
+                    _repeat_request(connection, *covering[0], entry=entry, by=by, now=now)
+                    results.append(Added(covering[0][0], duplicate=True))
                     continue
                 objection_id = self._insert(
                     connection, entry, digest=digest, pair=pair, cipher=cipher, by=by, now=now
                 )
-                live.setdefault(digest, []).append((objection_id, entry.scope))
+                live.setdefault(digest, []).append((objection_id, entry.scope, Status.RECEIVED))
                 results.append(Added(objection_id, duplicate=False))
             if any(not result.duplicate for result in results):
                 store.bump_version(connection)
@@ -235,25 +241,57 @@ class Register:
 
     # Review.
 
-    def verify(self, objection_id: int, *, by: str, note: str | None = None) -> Objection:
-        """The person's identity was verified."""
-        return self._review(objection_id, Action.VERIFIED, by=by, note=note)
+    def verify(
+        self,
+        objection_id: int,
+        *,
+        by: str,
+        method: VerificationMethod | None,
+        note: str | None = None,
+    ) -> Objection:
+        """The person's identity was verified, by ``method`` (a note unless mailbox control)."""
+        chosen = check_method(method, note)
+        return self._review(objection_id, Action.VERIFIED, by=by, note=note, method=chosen)
 
     def reject(self, objection_id: int, *, by: str, note: str | None) -> Objection:
         """The identity could not be verified; the objection keeps suppressing."""
         return self._review(objection_id, Action.REJECTED, by=by, note=note)
 
-    def withdraw(self, objection_id: int, *, by: str, note: str | None) -> Objection:
-        """The verified person withdrew the objection; it stops suppressing."""
-        return self._review(objection_id, Action.WITHDRAWN, by=by, note=note)
+    def withdraw(
+        self, objection_id: int, *, by: str, note: str | None, four_eyes: bool = True
+    ) -> Objection:
+        """The verified person withdrew the objection; it stops suppressing.
 
-    def _review(self, objection_id: int, action: Action, *, by: str, note: str | None) -> Objection:
+        With ``four_eyes`` the first reviewer's call only requests it (the
+        objection keeps suppressing); a second, different reviewer's call
+        confirms it. See :func:`pending_withdrawal` for a request in waiting.
+        """
+        return self._review(objection_id, Action.WITHDRAWN, by=by, note=note, four_eyes=four_eyes)
+
+    def pending_withdrawal(self, objection_id: int) -> HistoryEntry | None:
+        """The withdrawal request waiting for a second reviewer, if any."""
+        return pending_withdrawal(self.history(objection_id))
+
+    def _review(
+        self,
+        objection_id: int,
+        action: Action,
+        *,
+        by: str,
+        note: str | None,
+        method: VerificationMethod | None = None,
+        four_eyes: bool = False,
+    ) -> Objection:
         now = datetime.now(UTC)
         with self._engine.begin() as connection:
             store.lock_state(connection)
             current = Status(self._row(connection, objection_id).status)
+            if action is Action.WITHDRAWN:
+                pending = pending_withdrawal(store.history_of(connection, objection_id))
+                action = withdrawal_step(pending, by=by, four_eyes=four_eyes)
             status = next_status(action, current, by=by, note=note)
-            store.set_status(connection, objection_id, status, by=by.strip(), at=now)
+            if status is not current:
+                store.set_status(connection, objection_id, status, by=by.strip(), at=now)
             store.append_history(
                 connection,
                 objection_id,
@@ -263,6 +301,7 @@ class Register:
                 from_status=current,
                 to_status=status,
                 note=note,
+                method=method,
             )
             if not status.suppresses:
                 store.bump_version(connection)
@@ -285,12 +324,35 @@ class Register:
         *,
         status: Status | None = None,
         since: datetime | None = None,
+        after_id: int | None = None,
         with_address: bool = False,
     ) -> list[Objection]:
-        """Objections in id order; addresses only when asked (needs the encryption key)."""
+        """Objections in id order (those after ``after_id`` only, when given); addresses
+        only when asked (needs the encryption key)."""
         with self._engine.connect() as connection:
-            rows = store.objection_rows(connection, status=status, since=since)
+            rows = store.objection_rows(connection, status=status, since=since, after_id=after_id)
         return [self._objection(row, with_address) for row in rows]
+
+    def newest_objection_id(self) -> int:
+        """The id of the newest objection (0 for none): later ones are "late" for an export."""
+        with self._engine.connect() as connection:
+            return store.newest_objection_id(connection)
+
+    def record_removal_from_seeds(self, objection_id: int, *, seeds: int, by: str) -> None:
+        """Note in the objection's history that its identifiers left ``seeds`` live seeds."""
+        now = datetime.now(UTC)
+        with self._engine.begin() as connection:
+            status = Status(self._row(connection, objection_id).status)
+            store.append_history(
+                connection,
+                objection_id,
+                at=now,
+                actor=by,
+                action=Action.REMOVED_FROM_SEEDS,
+                from_status=status,
+                to_status=status,
+                note=f"removed from {seeds} live seed{'s' if seeds != 1 else ''}",
+            )
 
     def matches(self, address: str, *, platform: str | None = None) -> list[Objection]:
         """The objections that suppress ``address`` (for ``platform``, or for any platform)."""
@@ -302,6 +364,29 @@ class Register:
             rows = store.live_objections_by_digest(connection, [digest])
         found = [store.to_objection(row) for row in rows]
         return [item for item in found if platform is None or item.scope.covers(platform)]
+
+    def digests(self, address: str) -> dict[str, bytes]:
+        """The blind-index digest of ``address`` under every index key this process holds.
+
+        Keyed by key id: what an export recorded under an older key can be
+        looked up while that key is still in the ring.
+        """
+        key = canonical_key(address)
+        return {pair.key_id: pair.blind_index().digest(key) for pair in self._ring.pairs}
+
+    def blind_index(self) -> BlindIndex:
+        """The blind index of the register's current key (what an export's sent index uses)."""
+        return self._pair(self._state().key_id).blind_index()
+
+    @property
+    def platforms(self) -> frozenset[str]:
+        """The platforms an objection's scope may name."""
+        return self._platforms
+
+    @property
+    def engine(self) -> Engine:
+        """The register's database, where the officers' accounts and journal live too."""
+        return self._engine
 
     def stats(self) -> RegisterStats:
         items = self.objections()
@@ -355,8 +440,12 @@ class Register:
 
     # Keys.
 
-    def rotate_keys(self, *, by: str) -> Rotation:
+    def rotate_keys(self, *, by: str, backup: Path | None = None) -> Rotation:
         """Re-encrypt and re-index every row under a new key pair, in one transaction.
+
+        ``backup`` first receives a copy of the current key ring (mode 0600),
+        without which older encrypted copies and older blind-index digests
+        (an export's sent index) cannot be read any more.
 
         Crash-safe against the key file: (1) the file gets the new pair beside
         the old ones, (2) one transaction rewrites every row and the current
@@ -370,6 +459,8 @@ class Register:
                 f"({KEY_FILE_SETTING})"
             )
         ring = read_key_file(self._key_file)
+        if backup is not None:
+            write_key_file(ring, backup)
         new = KeyPair.generate()
         write_key_file(KeyRing((*ring.pairs, new), ring.source), self._key_file)
         self._ring = read_key_file(self._key_file)
@@ -441,3 +532,30 @@ class Register:
             self._pair(row.key_id).cipher().decrypt(row.address_sealed) if with_address else None
         )
         return store.to_objection(row, address)
+
+
+def _repeat_request(
+    connection: Connection,
+    objection_id: int,
+    status: Status,
+    *,
+    entry: NewObjection,
+    by: str,
+    now: datetime,
+) -> None:
+    """Record on an existing objection that the person objected again (never dropped)."""
+    said = [f"again by {entry.channel.value}"]
+    if entry.evidence:
+        said.append(f"evidence {entry.evidence}")
+    if entry.note:
+        said.append(entry.note)
+    store.append_history(
+        connection,
+        objection_id,
+        at=now,
+        actor=by,
+        action=Action.REPEAT_REQUEST,
+        from_status=status,
+        to_status=status,
+        note="; ".join(said),
+    )

@@ -73,6 +73,7 @@ history = Table(
     Column("from_status", String(16)),
     Column("to_status", String(16), nullable=False),
     Column("note", Text),
+    Column("method", String(32)),
 )
 
 register_state = Table(
@@ -85,3 +86,61 @@ register_state = Table(
 )
 """One row, written by ``init``: the version counter (bumped whenever suppression may change),
 the current key (the key check) and the register's random identity."""
+
+officers = Table(
+    "officers",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+"""Console accounts (0004): Argon2 password hashes, never a password."""
+
+officer_sessions = Table(
+    "officer_sessions",
+    metadata,
+    Column("token_digest", LargeBinary(32), primary_key=True),
+    Column("officer", String(100), ForeignKey("officers.name"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen", UtcDateTime, nullable=False),
+)
+"""Signed-in console sessions: the cookie's random token is stored only as its SHA-256."""
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False, index=True),
+    Column("officer", String(100)),
+    Column("client", String(64), nullable=False),
+)
+"""Failed sign-ins, for throttling: the account only when it exists, else None."""
+
+officer_log = Table(
+    "officer_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False, index=True),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("objection_id", Integer),
+    Column("export_id", String(32)),
+    Column("reason", Text),
+    Column("detail", Text),
+)
+"""Append-only journal of what officers did (sign-ins, reveals, exports, reports). Never an
+address."""
+
+mailbox_tokens = Table(
+    "mailbox_tokens",
+    metadata,
+    Column("token_digest", LargeBinary(32), primary_key=True),
+    Column("objection_id", Integer, ForeignKey("objections.id"), nullable=False),
+    Column("issued_by", String(200), nullable=False),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime),
+)
+"""One-time mailbox verification links: stored only as the SHA-256 of the random token."""

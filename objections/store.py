@@ -38,7 +38,15 @@ from sqlalchemy.engine import URL, make_url
 
 from objections.errors import RegisterMissingError
 from objections.migrations import MIGRATION_NOTES
-from objections.model import Action, Channel, HistoryEntry, Objection, Scope, Status
+from objections.model import (
+    Action,
+    Channel,
+    HistoryEntry,
+    Objection,
+    Scope,
+    Status,
+    VerificationMethod,
+)
 from objections.schema import history, objections, register_state
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
@@ -230,6 +238,7 @@ def append_history(
     from_status: Status | None,
     to_status: Status,
     note: str | None = None,
+    method: VerificationMethod | None = None,
 ) -> None:
     connection.execute(
         insert(history).values(
@@ -240,6 +249,7 @@ def append_history(
             from_status=None if from_status is None else from_status.value,
             to_status=to_status.value,
             note=note,
+            method=None if method is None else method.value,
         )
     )
 
@@ -291,14 +301,25 @@ def objection_row(connection: Connection, objection_id: int) -> Row[Any] | None:
 
 
 def objection_rows(
-    connection: Connection, *, status: Status | None = None, since: datetime | None = None
+    connection: Connection,
+    *,
+    status: Status | None = None,
+    since: datetime | None = None,
+    after_id: int | None = None,
 ) -> Sequence[Row[Any]]:
     query = select(objections).order_by(objections.c.id)
+    if after_id is not None:
+        query = query.where(objections.c.id > after_id)
     if status is not None:
         query = query.where(objections.c.status == status.value)
     if since is not None:
         query = query.where(objections.c.received_at >= since)
     return connection.execute(query).all()
+
+
+def newest_objection_id(connection: Connection) -> int:
+    """The id of the newest objection recorded; 0 for none."""
+    return int(connection.scalar(select(func.max(objections.c.id))) or 0)
 
 
 def history_of(connection: Connection, objection_id: int) -> list[HistoryEntry]:
@@ -313,6 +334,7 @@ def history_of(connection: Connection, objection_id: int) -> list[HistoryEntry]:
             from_status=None if row.from_status is None else Status(row.from_status),
             to_status=Status(row.to_status),
             note=row.note,
+            method=None if row.method is None else VerificationMethod(row.method),
         )
         for row in rows
     ]

@@ -14,7 +14,10 @@ def _register_source() -> RegisterSource:
     embedded = (
         chosen.key_file is None and chosen.encryption_key is None and chosen.index_key is None
     )
-    return RegisterSource(settings.register_config, create_keys=embedded)
+    return RegisterSource(
+        settings.register_config, create_keys=embedded, four_eyes=settings.console.four_eyes
+    )
 
 
-app.add_typer(build_app(_register_source), name="objections")
+objections_app = build_app(_register_source)
+app.add_typer(objections_app, name="objections")

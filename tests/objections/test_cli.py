@@ -101,11 +101,23 @@ def test_review_commands_and_show(run: Run) -> None:
     refused = run("withdraw", "1", "--by", "bob", "--note", "asked")
     assert refused.exit_code == 2
     assert "verify the person's identity first" in refused.stderr
-    assert run("verify", "1", "--by", "bob").stdout.strip() == "objection 1 is verified"
+    no_method = run("verify", "1", "--by", "bob")
+    assert no_method.exit_code == 2
+    assert "--method" in no_method.stderr
+    no_evidence = run("verify", "1", "--by", "bob", "--method", "in_person")
+    assert "needs a note" in no_evidence.stderr
+    verified = run("verify", "1", "--by", "bob", "--method", "in_person", "--note", "ID seen")
+    assert verified.stdout.strip() == "objection 1 is verified"
     no_note = run("withdraw", "1", "--by", "bob")
     assert no_note.exit_code == 2
     assert "note" in no_note.stderr
-    done = run("withdraw", "1", "--by", "bob", "--note", "wants ads")
+    requested = run("withdraw", "1", "--by", "bob", "--note", "wants ads")
+    assert "still suppresses until another reviewer confirms" in requested.stdout
+    assert run("check", "a@example.com").exit_code == 0
+    same_eyes = run("withdraw", "1", "--by", "bob", "--note", "again")
+    assert same_eyes.exit_code == 2
+    assert "second reviewer" in same_eyes.stderr
+    done = run("withdraw", "1", "--by", "carol", "--note", "confirmed by phone")
     assert "no longer suppresses" in done.stdout
     assert run("check", "a@example.com").exit_code == 1
     run("add", "b@example.com", "--channel", "web_form")
@@ -114,10 +126,11 @@ def test_review_commands_and_show(run: Run) -> None:
     assert run("check", "b@example.com").exit_code == 0
     shown = run("show", "1")
     assert shown.exit_code == 0
-    for expected in ("withdrawn", "T-42", "amy", "recorded", "verified", "wants ads"):
+    for expected in ("withdrawn", "T-42", "amy", "recorded", "verified (in_person)", "wants ads"):
         assert expected in shown.stdout
     assert "a@example.com" not in shown.stdout
-    assert "a@example.com" in run("show", "1", "--address").stdout
+    assert run("show", "1", "--address").exit_code == 2  # no reason given
+    assert "a@example.com" in run("show", "1", "--address", "--reason", "DSAR 7").stdout
     missing = run("show", "9")
     assert (missing.exit_code, missing.stderr.strip()) == (2, "error: no objection has id 9")
 
@@ -157,7 +170,7 @@ def test_import_keeps_valid_lines_names_bad_ones_and_is_idempotent(
 def test_list_filters_and_formats(run: Run) -> None:
     run("add", "old@example.com", "--channel", "email", "--received-at", "2024-01-01")
     run("add", "new@example.com", "--channel", "email")
-    run("verify", "2", "--by", "bob")
+    run("verify", "2", "--by", "bob", "--method", "signed_letter", "--note", "letter L-9")
     table = run("list")
     assert table.exit_code == 0
     assert "verified" in table.stdout
@@ -168,7 +181,9 @@ def test_list_filters_and_formats(run: Run) -> None:
     assert [row["id"] for row in verified] == ["2"]
     assert verified[0]["address"] == ""
     recent = json.loads(
-        run("list", "--since", "2025-01-01", "--format", "json", "--addresses").stdout
+        run(
+            "list", "--since", "2025-01-01", "--format", "json", "--addresses", "--reason", "audit"
+        ).stdout
     )
     assert [row["address"] for row in recent] == ["new@example.com"]
     bad = run("list", "--since", "yesterday")
@@ -177,12 +192,14 @@ def test_list_filters_and_formats(run: Run) -> None:
 
 def test_export_decrypts_for_the_officer(run: Run, tmp_path: Path) -> None:
     run("add", "Zoë <zoe@example.com>", "--channel", "account_settings", "--note", "settings page")
-    rows = list(csv.DictReader(io.StringIO(run("export", "--format", "csv").stdout)))
+    assert run("export").exit_code == 2  # a decryption says why
+    exported = run("export", "--format", "csv", "--reason", "auditor asked")
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
     assert [(row["address"], row["channel"], row["note"]) for row in rows] == [
         ("Zoë <zoe@example.com>", "account_settings", "settings page")
     ]
     target = tmp_path / "export.csv"
-    assert run("export", "--output", str(target)).exit_code == 0
+    assert run("export", "--output", str(target), "--reason", "backup").exit_code == 0
     assert target.stat().st_mode & 0o777 == 0o600
     assert "zoe@example.com" in target.read_text(encoding="utf-8")
 
@@ -195,13 +212,14 @@ def test_stats_and_rotate_keys(run: Run) -> None:
     assert "objections: 3" in before
     assert "suppressing: 3" in before
     assert "  rejected: 1" in before
-    rotated = run("rotate-keys")
+    assert run("rotate-keys").exit_code != 0  # not confirmed: nothing rotated
+    rotated = run("rotate-keys", "--yes")
     assert rotated.exit_code == 0
     assert rotated.stdout.startswith("re-encrypted 3 objections under key ")
     after = run("stats").stdout
     assert after.splitlines()[-1] != before.splitlines()[-1]  # the version changed
     assert run("check", "B+x@GMAIL.com").exit_code == 0
-    exported = run("export").stdout
+    exported = run("export", "--reason", "after rotation").stdout
     assert "a@example.com" in exported
     assert "c@example.com" in exported
 
@@ -243,10 +261,10 @@ def test_index_key_alone_checks_but_never_decrypts(
     monkeypatch.delenv("AUDIENCE_EXPORT_OBJECTIONS_ENCRYPTION_KEY")
     assert run("check", "A@example.com").exit_code == 0
     assert run("list").exit_code == 0
-    refused = run("export")
+    refused = run("export", "--reason", "audit")
     assert refused.exit_code == 2
     assert "encryption key is not available" in refused.stderr
-    assert run("rotate-keys").exit_code == 2
+    assert run("rotate-keys", "--yes").exit_code == 2
 
 
 def test_a_key_file_others_may_read_is_refused_with_the_chmod_to_run(

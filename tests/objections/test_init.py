@@ -16,11 +16,12 @@ from objections.canonical import canonical_key
 from objections.config import RegisterConfig
 from objections.errors import KeyConfigurationError, RegisterMissingError, UnknownScopeError
 from objections.keys import read_key_file
-from objections.model import Action, Channel, Scope
+from objections.model import Action, Channel, Scope, VerificationMethod
 from objections.register import Register
 from tests.fixtures.register import uninitialised_config
 
 INIT = "`audience-export objections init`"
+IN_PERSON = VerificationMethod.IN_PERSON
 
 
 def database_objects(url: str) -> list[str]:
@@ -120,8 +121,8 @@ def test_init_generates_keys_only_when_asked(tmp_path: Path) -> None:
 def test_a_register_remembers_having_held_an_objection(register: Register) -> None:
     before = register.has_held_objections
     oid = register.add("a@example.com", channel=Channel.EMAIL, by="amy").objection_id
-    register.verify(oid, by="bob")
-    register.withdraw(oid, by="bob", note="asked")
+    register.verify(oid, by="bob", method=IN_PERSON, note="ID seen")
+    register.withdraw(oid, by="bob", note="asked", four_eyes=False)
     assert (before, register.has_held_objections) == (False, True)
     assert register.suppression("meta").digests == frozenset()
 

@@ -12,11 +12,12 @@ from sqlalchemy.engine import make_url
 
 from objections.canonical import canonical_key
 from objections.config import RegisterConfig
-from objections.model import Channel
+from objections.model import Channel, VerificationMethod
 from objections.register import Register
 from objections.transfer import read_import
 
 ADDRESSES = ("Privacy.Probe+news@GoogleMail.com", "canary.person@example.org")
+IN_PERSON = VerificationMethod.IN_PERSON
 
 
 def forbidden_needles() -> list[bytes]:
@@ -38,9 +39,9 @@ def fill_and_rotate(config: RegisterConfig) -> None:
     with Register.init(config) as register:
         for address in ADDRESSES:
             added = register.add(address, channel=Channel.EMAIL, by="amy", note="objected")
-            register.verify(added.objection_id, by="bob", note="identity checked")
+            register.verify(added.objection_id, by="bob", method=IN_PERSON, note="identity checked")
         register.rotate_keys(by="amy")
-        register.withdraw(1, by="bob", note="asked again")
+        register.withdraw(1, by="bob", note="asked again", four_eyes=False)
 
 
 def assert_clean(content: bytes) -> None:

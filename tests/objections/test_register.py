@@ -13,10 +13,12 @@ from objections.canonical import InvalidAddress, canonical_key
 from objections.config import RegisterConfig
 from objections.errors import KeyConfigurationError, ObjectionNotFoundError, TransitionRefusedError
 from objections.keys import KeyPair, KeyRing, read_key_file, write_key_file
-from objections.model import Action, Channel, Scope, Status
+from objections.model import Action, Channel, Scope, Status, VerificationMethod
 from objections.register import Register
 from tests.fixtures.register import generated_key_file
 from tests.objections.strategies import address_variants, hidden_variants, registered_addresses
+
+IN_PERSON = VerificationMethod.IN_PERSON
 
 
 def suppressed(register: Register, address: str, platform: str = "meta") -> bool:
@@ -50,10 +52,10 @@ def test_review_steps_and_their_history(register: Register) -> None:
     oid = register.add(
         "a@example.com", channel=Channel.LETTER, by="amy", note="by post"
     ).objection_id
-    verified = register.verify(oid, by="bob", note="passport seen")
+    verified = register.verify(oid, by="bob", method=IN_PERSON, note="passport seen")
     assert (verified.status, verified.reviewer) == (Status.VERIFIED, "bob")
     assert verified.reviewed_at is not None
-    withdrawn = register.withdraw(oid, by="bob", note="asked to receive ads again")
+    withdrawn = register.withdraw(oid, by="bob", note="asked to receive ads again", four_eyes=False)
     assert withdrawn.status is Status.WITHDRAWN
     assert not suppressed(register, "a@example.com")
     history = register.history(oid)
@@ -77,24 +79,24 @@ def test_rejection_never_re_enables_uploading(register: Register) -> None:
     assert register.reject(oid, by="bob", note="no reply to ID request").status is Status.REJECTED
     assert suppressed(register, "b@example.com")
     with pytest.raises(TransitionRefusedError, match="verify"):
-        register.withdraw(oid, by="bob", note="changed mind")
+        register.withdraw(oid, by="bob", note="changed mind", four_eyes=False)
     with pytest.raises(TransitionRefusedError, match="received"):
-        register.verify(oid, by="bob")
+        register.verify(oid, by="bob", method=IN_PERSON, note="ID seen")
     assert suppressed(register, "b@example.com")
 
 
 def test_withdrawal_needs_a_verified_identity_a_reviewer_and_a_note(register: Register) -> None:
     oid = register.add("c@example.com", channel=Channel.SUPPORT_TICKET, by="amy").objection_id
     with pytest.raises(TransitionRefusedError, match="verify the person's identity"):
-        register.withdraw(oid, by="bob", note="asked")
-    register.verify(oid, by="bob")
+        register.withdraw(oid, by="bob", note="asked", four_eyes=False)
+    register.verify(oid, by="bob", method=IN_PERSON, note="ID seen")
     with pytest.raises(TransitionRefusedError, match="note"):
-        register.withdraw(oid, by="bob", note=" ")
+        register.withdraw(oid, by="bob", note=" ", four_eyes=False)
     with pytest.raises(TransitionRefusedError, match="reviewer"):
-        register.withdraw(oid, by="", note="asked")
+        register.withdraw(oid, by="", note="asked", four_eyes=False)
     assert suppressed(register, "c@example.com")
     with pytest.raises(ObjectionNotFoundError):
-        register.verify(999, by="bob")
+        register.verify(999, by="bob", method=IN_PERSON, note="ID seen")
 
 
 def test_scope_limits_suppression_to_the_named_platforms(backend_config: RegisterConfig) -> None:
@@ -126,7 +128,10 @@ def test_rotation_keeps_every_row_readable_and_suppressing(
     addresses = [f"person.{n}+x@{'gmail.com' if n % 2 else 'example.com'}" for n in range(20)]
     for address in addresses:
         register.add(address, channel=Channel.EMAIL, by="amy")
-    register.withdraw(register.verify(1, by="bob").id, by="bob", note="asked")
+    register.verify(1, by="bob", method=IN_PERSON, note="ID seen")
+    register.withdraw(1, by="bob", note="asked")
+    assert register.get(1).status is Status.VERIFIED  # four eyes: only requested
+    register.withdraw(1, by="carol", note="confirmed")
     register.rotate_keys(by="amy")
     assert backend_config.key_file is not None
     assert len(read_key_file(backend_config.key_file).pairs) == 1

@@ -1,0 +1,1 @@
+"""The privacy officer's web console: objections, mailbox verification, lookups, ledger, audit."""
