@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
@@ -52,7 +51,8 @@ class DeliveryStatus:
 class UploadSession:
     """A multi-batch upload: every batch of one seed list shares it."""
 
-    session_id: int
+    session_id: str
+    """Opaque: the platform's own session id, as text."""
     estimated_total: int
 
 
@@ -71,11 +71,12 @@ class MatchStatus:
     state: MatchState
     approximate_count_lower_bound: int | None
     approximate_count_upper_bound: int | None
-    operation_code: int
+    platform_code: str
+    """The platform's own status code, for people (display text only)."""
     description: str
     delivery: DeliveryStatus | None = None
     unknown_code: bool = False
-    """``operation_code`` is not in the platform's documented table: shown, logged once."""
+    """``platform_code`` is not in the platform's documented table: shown, logged once."""
 
 
 @dataclass(frozen=True)
@@ -85,11 +86,12 @@ class LookalikeStatus:
     state: LookalikeState
     approximate_count_lower_bound: int | None
     approximate_count_upper_bound: int | None
+    platform_code: str
+    """The platform's own status code, for people (display text only)."""
     description: str
-    operation_code: int = 0
     delivery: DeliveryStatus | None = None
     unknown_code: bool = False
-    """``operation_code`` is not in the platform's documented table: shown, logged once."""
+    """``platform_code`` is not in the platform's documented table: shown, logged once."""
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,16 @@ class DeletionCheck:
     """
 
     verified: bool
-    checked_at: datetime
     platform_answer: str
+
+
+class AudienceKind(StrEnum):
+    """What an audience found on the platform is, in the product's words."""
+
+    SEED = "seed"
+    """A customer-list audience (Meta: ``CUSTOM``)."""
+    LOOKALIKE = "lookalike"
+    OTHER = "other"
 
 
 @dataclass(frozen=True)
@@ -111,7 +121,7 @@ class AudienceRef:
 
     audience_id: str
     name: str
-    subtype: str
+    kind: AudienceKind
 
 
 @runtime_checkable

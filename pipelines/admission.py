@@ -21,23 +21,23 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from audiences.errors import DestinationError
 from audiences.ledger import AudienceState, ExportRecord, ExportRequest, Ledger, LedgerError
-from audiences.meta.config import MetaConfig
+from audiences.registry import PLATFORMS, platform
 from objections.errors import RegisterError
 from objections.register import Register
+from pipelines.legal import LegalBasis, LegalBasisMissing, eligibility_query, legal_basis
 from pipelines.runtime import (
-    DESTINATIONS,
     BoundDestination,
     ConfigurationError,
     Runtime,
     check_destination,
+    environment_of_settings,
     open_destination,
+    variable,
 )
 from pipelines.settings import (
     ENV_PREFIX,
-    SANDBOX_AD_ACCOUNT,
     Settings,
     validate_country,
-    validate_ratio,
 )
 from pipelines.sources import SourceError, open_source
 from pipelines.stores import open_ledger, open_register
@@ -55,7 +55,7 @@ class RunRefused(Exception):
         self.record = record
 
 
-REFUSALS = (ConfigurationError, SourceError, RegisterError, DestinationError)
+REFUSALS = (ConfigurationError, SourceError, RegisterError, DestinationError, LegalBasisMissing)
 """What refuses an export before it starts; their messages name the problem, never a row."""
 
 
@@ -74,10 +74,9 @@ class ExportParameters:
 def resolve_request(settings: Settings, parameters: ExportParameters) -> ExportRequest:
     """Flow parameters over settings defaults, validated."""
     asked = requested(settings, parameters)
-    if asked.destination not in DESTINATIONS:
+    if asked.destination not in PLATFORMS:
         raise ConfigurationError(
-            f"unknown destination {asked.destination!r}; "
-            f"known destinations: {', '.join(DESTINATIONS)}"
+            f"unknown destination {asked.destination!r}; known destinations: {', '.join(PLATFORMS)}"
         )
     if parameters.ratio is not None and not math.isfinite(parameters.ratio):
         raise ConfigurationError(f"ratio must be a number (got {parameters.ratio!r})")
@@ -87,14 +86,15 @@ def resolve_request(settings: Settings, parameters: ExportParameters) -> ExportR
             f"max seed age must be between 0 and {MAX_SEED_AGE_HOURS} hours (got {hours})"
         )
     try:
-        country, ratio = validate_country(asked.country), validate_ratio(asked.ratio)
+        country = validate_country(asked.country)
+        ratio = platform(asked.destination).check_lookalike_size(asked.ratio)
     except ValueError as error:
         raise ConfigurationError(str(error)) from None
     check_destination(settings, asked.destination, parameters.ad_account)
     try:
         return ExportRequest(
             destination=asked.destination,
-            ad_account=_ad_account(settings, parameters.ad_account),
+            ad_account=_ad_account(settings, asked.destination, parameters.ad_account),
             country=country,
             ratio=ratio,
             dry_run=asked.dry_run,
@@ -115,9 +115,10 @@ def requested(settings: Settings, parameters: ExportParameters) -> ExportRequest
     defaults = settings.export
     hours = _max_seed_age_hours(settings, parameters)
     ratio = parameters.ratio if parameters.ratio is not None else defaults.ratio
+    destination = parameters.destination or defaults.destination
     return ExportRequest(
-        destination=parameters.destination or defaults.destination,
-        ad_account=parameters.ad_account or _default_ad_account(settings) or "",
+        destination=destination,
+        ad_account=parameters.ad_account or _default_ad_account(settings, destination) or "",
         country=parameters.country or defaults.country,
         ratio=ratio if math.isfinite(ratio) else 0.0,  # the reason names the value as given
         dry_run=parameters.dry_run,
@@ -132,26 +133,26 @@ def _max_seed_age_hours(settings: Settings, parameters: ExportParameters) -> flo
     return asked if asked is not None else settings.export.max_seed_age_hours
 
 
-def _default_ad_account(settings: Settings) -> str | None:
-    if settings.meta.ad_account is None and settings.uses_sandbox:
-        return SANDBOX_AD_ACCOUNT
-    return settings.meta.ad_account
+def _default_ad_account(settings: Settings, destination: str) -> str | None:
+    if destination not in PLATFORMS:
+        return None
+    section = settings.platform_settings(destination)
+    if section.account is None and section.sandbox_chosen:
+        return PLATFORMS[destination].sandbox_account
+    return section.account
 
 
-def _ad_account(settings: Settings, requested_account: str | None) -> str:
-    chosen = requested_account or _default_ad_account(settings)
+def _ad_account(settings: Settings, destination: str, requested_account: str | None) -> str:
+    chosen = requested_account or _default_ad_account(settings, destination)
+    model = platform(destination).settings_model
     if chosen is None:
         raise ConfigurationError(
-            "no ad account: pass --ad-account or set AUDIENCE_EXPORT_META_AD_ACCOUNT"
+            f"no ad account: pass --ad-account or set {variable(destination, model.account_field)}"
         )
     try:
-        account = MetaConfig(ad_account=chosen).ad_account
+        return platform(destination).check_account(chosen)
     except ValueError as error:
-        raise ConfigurationError(
-            f"ad account must be digits, optionally prefixed by act_ (got {chosen!r})"
-        ) from error
-    assert account is not None
-    return account
+        raise ConfigurationError(str(error)) from None
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ class AdmittedExport:
     request: ExportRequest
     register_identity: str
     bound: BoundDestination
+    legal: LegalBasis
 
 
 def check_register(
@@ -208,7 +210,8 @@ def admit_export(settings: Settings, parameters: ExportParameters) -> Iterator[A
     with open_ledger(settings) as ledger, ExitStack() as stack:
         try:
             request = resolve_request(settings, parameters)
-            check_source(settings)
+            legal = legal_basis(settings, request.destination, environment_of_settings(settings))
+            check_source(settings, legal)
             register = stack.enter_context(open_register(settings))
             identity = check_register(settings, ledger, register, request)
             bound = open_destination(
@@ -216,7 +219,7 @@ def admit_export(settings: Settings, parameters: ExportParameters) -> Iterator[A
             )
         except REFUSALS as error:
             raise RunRefused(record_refused_run(ledger, settings, parameters, str(error))) from None
-        yield AdmittedExport(Runtime(settings, ledger, register), request, identity, bound)
+        yield AdmittedExport(Runtime(settings, ledger, register), request, identity, bound, legal)
 
 
 def check_export(settings: Settings, parameters: ExportParameters) -> None:
@@ -247,8 +250,8 @@ def record_refused_run(
         ) from None
 
 
-def check_source(settings: Settings) -> None:
+def check_source(settings: Settings, legal: LegalBasis) -> None:
     """Open the source read-only and run its eligibility check; :class:`SourceError` if not."""
-    source = settings.source
-    with open_source(settings.source_url, query=source.query, batch_rows=source.batch_rows):
+    query = eligibility_query(settings, legal)
+    with open_source(settings.source_url, query=query, batch_rows=settings.source.batch_rows):
         pass

@@ -42,8 +42,11 @@ ACCOUNTS_SCHEMA = pa.schema(
         pa.field("country", pa.string(), nullable=False),
         pa.field("created_at", pa.timestamp("us", tz="UTC"), nullable=False),
         pa.field("deleted_at", pa.timestamp("us", tz="UTC")),
+        pa.field("ad_consent", pa.bool_(), nullable=False),
     ]
 )
+CONSENT_EVERY = 10
+"""One demo account in this many gave no consent to ad matching (by id, so data stays stable)."""
 
 _KINDS = {"eligible": 70, "unverified": 12, "closed": 8, "suspended": 4, "deleted": 6}
 _ADDRESSES = {"new": 92, "again": 5, "invalid": 3}
@@ -105,6 +108,7 @@ def generate_accounts(rows: int, *, seed: int = 7) -> pa.Table:
         columns["deleted_at"].append(
             created_at + timedelta(days=rng.randint(1, 900)) if deleted else None
         )
+        columns["ad_consent"].append(account_id % CONSENT_EVERY != 0)
     return pa.table(columns, schema=ACCOUNTS_SCHEMA)
 
 

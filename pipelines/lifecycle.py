@@ -179,18 +179,18 @@ class Lifecycle:
 
     def _check_match(self, record: ExportRecord) -> ExportRecord:
         status = self.destination.match_status(self._seed_id(record))
-        self._note_unknown_code(record, "seed", status.unknown_code, status.operation_code)
+        self._note_unknown_code(record, "seed", status.unknown_code, status.platform_code)
         if status.state is MatchState.FLAGGED:
             return self.abandon(
                 record,
-                f"the platform flagged the seed (operation status {status.operation_code}: "
+                f"the platform flagged the seed (operation status {status.platform_code}: "
                 f"{status.description})",
             )
         if status.state is MatchState.FAILED:
             return self.abandon(
                 record,
                 f"the platform could not match the seed (operation status "
-                f"{status.operation_code}: {status.description})",
+                f"{status.platform_code}: {status.description})",
             )
         if status.state is MatchState.PROCESSING:
             return record
@@ -214,13 +214,13 @@ class Lifecycle:
     def _check_lookalike(self, record: ExportRecord) -> ExportRecord:
         assert record.lookalike_audience_id is not None  # recorded with the request
         status = self.destination.lookalike_status(record.lookalike_audience_id)
-        self._note_unknown_code(record, "lookalike", status.unknown_code, status.operation_code)
+        self._note_unknown_code(record, "lookalike", status.unknown_code, status.platform_code)
         if status.state in (LookalikeState.FAILED, LookalikeState.FLAGGED):
             what = "flagged" if status.state is LookalikeState.FLAGGED else "could not build"
             return self.abandon(
                 record,
                 f"the platform {what} the lookalike (operation status "
-                f"{status.operation_code}: {status.description})",
+                f"{status.platform_code}: {status.description})",
             )
         if status.state is LookalikeState.POPULATING:
             return record
@@ -349,7 +349,7 @@ class Lifecycle:
         if self.spools is not None:
             self.spools.destroy(record.export_id, why)
 
-    def _note_unknown_code(self, record: ExportRecord, what: str, unknown: bool, code: int) -> None:
+    def _note_unknown_code(self, record: ExportRecord, what: str, unknown: bool, code: str) -> None:
         """An undocumented status code is shown once per export (it keeps waiting)."""
         if not unknown:
             return

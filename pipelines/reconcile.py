@@ -13,7 +13,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
+from audiences.endpoint import Endpoint
 from audiences.errors import DestinationError
 from audiences.ledger import (
     AudienceState,
@@ -21,13 +23,26 @@ from audiences.ledger import (
     UnknownExport,
 )
 from audiences.ledger.model import SEED_NAME_PREFIX
+from pipelines.late_objections import LateRemovals, remove_late_objections
 from pipelines.lifecycle import EndpointMismatch
-from pipelines.runtime import ENDPOINT_SETTINGS, BoundDestination, ConfigurationError, Runtime
+from pipelines.runtime import (
+    BoundDestination,
+    ConfigurationError,
+    Runtime,
+    settings_to_change,
+)
 
 logger = logging.getLogger(__name__)
 
-OpenBound = Callable[[str, str], BoundDestination]
-"""(platform, ad account) → the destination bound to the configured endpoint."""
+
+class OpenBound(Protocol):
+    """(platform, ad account) → the destination bound to the configured endpoint."""
+
+    def __call__(self, name: str, ad_account: str, *, identify: bool = True) -> BoundDestination:
+        """``identify=False`` makes no platform call (the credential stays unchecked)."""
+        ...
+
+
 Advance = Callable[[Runtime, BoundDestination, str], ExportRecord]
 """Advance one export (by id) as far as the platform allows now."""
 
@@ -56,6 +71,8 @@ class ReconcileReport:
     attention: list[Attention] = field(default_factory=list)
     swept: list[str] = field(default_factory=list)
     """Seeds deleted by the sweep (audience ids), with no export left to own them."""
+    late_objections_removed: int = 0
+    """People who objected after their seed was uploaded, taken out of live seeds."""
 
     @property
     def finished(self) -> int:
@@ -84,10 +101,13 @@ def reconcile(
 ) -> ReconcileReport:
     """Advance every unfinished export, then sweep the configured ad accounts for orphan seeds."""
     report = ReconcileReport()
+    removals = LateRemovals()
     for record in runtime.ledger.unfinished():
-        after = _advance_one(runtime, record, open_bound, advance, report)
+        after = _advance_one(runtime, record, open_bound, advance, report, removals)
         report.advanced.append(after)
         _check_deadlines(after, clock(), report)
+    removals.record_in_register(runtime)
+    report.late_objections_removed = removals.removed
     for platform, account in sweep_accounts:
         try:
             _sweep(runtime, platform, account, open_bound, advance, report)
@@ -105,12 +125,26 @@ def _advance_one(
     open_bound: OpenBound,
     advance: Advance,
     report: ReconcileReport,
+    removals: LateRemovals | None = None,
 ) -> ExportRecord:
     def attend(kind: str, detail: str) -> ExportRecord:
         report.attention.append(Attention(record.export_id, record.destination, kind, detail))
         return runtime.ledger.get(record.export_id)
 
+    def bound_elsewhere(error: EndpointMismatch) -> ExportRecord:
+        differing = ", ".join(settings_to_change(record.destination, error.differences))
+        return attend(
+            "bound_elsewhere", f"{error}. Settings to check: {differing}. {_rebind_hint(record)}"
+        )
+
     try:
+        # First without a single call: a different URL or account refuses at once.
+        configured = open_bound(record.destination, record.ad_account, identify=False).endpoint
+        differences = [name for name in _differences(record, configured) if name != "credential"]
+        if differences:
+            mismatch = EndpointMismatch(record, configured, differences)
+            runtime.ledger.note("endpoint_refused", str(mismatch), export_id=record.export_id)
+            return bound_elsewhere(mismatch)
         bound = open_bound(record.destination, record.ad_account)
     except (ConfigurationError, DestinationError) as error:
         bound_to = record.endpoint.describe() if record.endpoint else "an unknown endpoint"
@@ -122,18 +156,23 @@ def _advance_one(
         )
         return attend("unconfigured", f"{error}")
     try:
+        if removals is not None:
+            remove_late_objections(runtime, bound, record, runtime.spools(), removals)
         after = advance(runtime, bound, record.export_id)
     except EndpointMismatch as error:
-        differing = ", ".join(ENDPOINT_SETTINGS[name] for name in error.differences)
-        return attend(
-            "bound_elsewhere", f"{error}. Settings to check: {differing}. {_rebind_hint(record)}"
-        )
+        return bound_elsewhere(error)
     except Exception as error:
         # One export's trouble must not keep the others' seeds on the platform.
         logger.error("export %s could not be advanced: %s", record.export_id, error)
         return attend("failed", f"could not be advanced: {error}")
     logger.info("export %s: %s → %s", record.export_id, record.state, after.state)
     return after
+
+
+def _differences(record: ExportRecord, configured: Endpoint) -> list[str]:
+    if record.endpoint is None:
+        return ["environment"]
+    return record.endpoint.differences(configured)
 
 
 def _rebind_hint(record: ExportRecord) -> str:

@@ -10,74 +10,83 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pydantic import SecretStr
-
 from audiences.destination import Destination
-from audiences.endpoint import Endpoint, environment_of
+from audiences.endpoint import Endpoint, Environment, environment_of
 from audiences.ledger import ExportRecord, Ledger
-from audiences.meta.client import MetaDestination
-from audiences.meta.config import MetaConfig
+from audiences.platform import SANDBOX_CHOICE, PlatformSettings
+from audiences.registry import UnknownPlatform, platform
 from objections.register import Register
 from pipelines.embedded import embedded_sandbox
 from pipelines.lifecycle import Lifecycle
-from pipelines.settings import ENV_PREFIX, EXPORT_PLATFORMS, SANDBOX_CHOICE, Settings
+from pipelines.settings import ENV_PREFIX, Settings
 from pipelines.spool import SpoolStore
 from pipelines.stores import open_ledger, open_register
-
-DESTINATIONS = EXPORT_PLATFORMS
-
-ENDPOINT_SETTINGS = {
-    "platform": "the export's destination",
-    "environment": f"{ENV_PREFIX}META_GRAPH_URL (or --sandbox)",
-    "base_url": f"{ENV_PREFIX}META_GRAPH_URL",
-    "ad_account": f"{ENV_PREFIX}META_AD_ACCOUNT",
-    "credential": f"{ENV_PREFIX}META_ACCESS_TOKEN",
-}
-"""The setting to change when an endpoint field differs from an export's."""
 
 
 class ConfigurationError(Exception):
     """A setting or parameter is missing or invalid; nothing was sent anywhere."""
 
 
+def variable(platform_name: str, field: str) -> str:
+    """The environment variable of a platform setting: ``AUDIENCE_EXPORT_META_GRAPH_URL``."""
+    return f"{ENV_PREFIX}{platform_name.upper()}_{field.upper()}"
+
+
+def settings_to_change(platform_name: str, differences: list[str]) -> list[str]:
+    """The settings behind the endpoint fields that differ from an export's."""
+    model = platform(platform_name).settings_model
+    fields = {
+        "environment": model.url_field,
+        "base_url": model.url_field,
+        "ad_account": model.account_field,
+        "credential": model.token_field,
+    }
+    return sorted({variable(platform_name, fields[name]) for name in differences if name in fields})
+
+
 def check_destination(settings: Settings, name: str, ad_account: str | None = None) -> None:
-    """Refuse an unknown destination, or production Meta without its settings.
+    """Refuse an unknown destination, or a production platform without its settings.
 
     Each missing setting is named; the sandbox is suggested, never assumed.
     """
-    if name not in DESTINATIONS:
-        raise ConfigurationError(
-            f"unknown destination {name!r}; known destinations: {', '.join(DESTINATIONS)}"
-        )
-    if settings.uses_sandbox:
+    try:
+        chosen = platform(name)
+    except UnknownPlatform as error:
+        raise ConfigurationError(str(error)) from None
+    section = settings.platform_settings(name)
+    if section.sandbox_chosen:
         return
+    model = chosen.settings_model
     missing = []
-    if settings.meta.access_token is None:
-        missing.append(f"{ENV_PREFIX}META_ACCESS_TOKEN (meta.access_token)")
-    if (ad_account or settings.meta.ad_account) is None:
-        missing.append(f"{ENV_PREFIX}META_AD_ACCOUNT (meta.ad_account, or --ad-account)")
+    if section.token is None:
+        missing.append(f"{variable(name, model.token_field)} ({name}.{model.token_field})")
+    if (ad_account or section.account) is None:
+        missing.append(
+            f"{variable(name, model.account_field)} ({name}.{model.account_field}, or --ad-account)"
+        )
     if missing:
         raise ConfigurationError(
-            f"Meta ({settings.meta.graph_url}) is not configured: set "
+            f"{chosen.title} ({section.base_url}) is not configured: set "
             + ", ".join(missing)
-            + f"; to use the built-in sandbox instead, pass --sandbox or set "
-            f"{ENV_PREFIX}META_GRAPH_URL={SANDBOX_CHOICE}"
+            + "; to use the built-in sandbox instead, pass --sandbox or set "
+            f"{variable(name, model.url_field)}={SANDBOX_CHOICE}"
         )
 
 
-def meta_config(settings: Settings, ad_account: str) -> MetaConfig:
-    """The Meta configuration for one ad account; the embedded sandbox when chosen."""
-    check_destination(settings, "meta", ad_account)
-    if settings.uses_sandbox:
-        server = embedded_sandbox(settings.sandbox)
-        return settings.meta.model_copy(
-            update={
-                "graph_url": server.url,
-                "access_token": SecretStr(server.access_token),
-                "ad_account": ad_account,
-            }
-        )
-    return settings.meta.model_copy(update={"ad_account": ad_account})
+def environment_of_settings(settings: Settings, name: str | None = None) -> Environment:
+    """Whether a platform's configured endpoint is a sandbox, before anything is opened."""
+    section = settings.platform_settings(name or settings.export.destination)
+    return Environment.SANDBOX if section.sandbox_chosen else environment_of(section.base_url)
+
+
+def reachable_settings(settings: Settings, name: str, ad_account: str) -> PlatformSettings:
+    """A platform's settings for one ad account, pointed at the embedded sandbox when chosen."""
+    check_destination(settings, name, ad_account)
+    section = settings.platform_settings(name)
+    if section.sandbox_chosen:
+        server = embedded_sandbox(platform(name), settings.sandbox)
+        return section.reaching(base_url=server.url, token=server.access_token, account=ad_account)
+    return section.on_account(ad_account)
 
 
 @dataclass(frozen=True)
@@ -97,15 +106,13 @@ def open_destination(
     not work stops here, before anything is created or deleted. A dry run,
     which sends nothing at all, passes ``identify=False``.
     """
-    check_destination(settings, name, ad_account)
-    config = meta_config(settings, ad_account)
-    assert config.ad_account is not None  # checked above
-    destination = MetaDestination(config)
+    section = reachable_settings(settings, name, ad_account)
+    destination = platform(name).open(section)
     endpoint = Endpoint(
         platform=name,
-        environment=environment_of(config.graph_url),
-        base_url=config.graph_url,
-        ad_account=config.ad_account,
+        environment=environment_of(section.base_url),
+        base_url=section.base_url,
+        ad_account=ad_account,
         credential=destination.credential_identity() if identify else "not checked (dry run)",
     )
     return BoundDestination(destination, endpoint)
@@ -118,6 +125,10 @@ class Runtime:
     settings: Settings
     ledger: Ledger
     register: Register
+
+    def spools(self) -> SpoolStore:
+        """The encrypted spools: keys in the ledger, ciphertext in the data folder."""
+        return SpoolStore(self.ledger, self.settings.home / "spool")
 
     def lifecycle(
         self,

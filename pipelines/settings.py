@@ -5,7 +5,7 @@ Sources, highest priority first: environment variables
 then the TOML file named by ``--config`` or ``AUDIENCE_EXPORT_CONFIG``, then
 the embedded defaults, which put everything in the data folder
 ``AUDIENCE_EXPORT_HOME`` (default ``./.audience-export``): a SQLite demo
-source, SQLite register and ledger, and the Graph API sandbox as destination.
+source, SQLite register and ledger; the platforms' sandboxes only when chosen.
 """
 
 from __future__ import annotations
@@ -13,28 +13,35 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pycountry
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
 
-from audiences.meta.config import MetaConfig
+from audiences.platform import SANDBOX_CHOICE, PlatformSettings
+from audiences.registry import PLATFORMS, platform
 from objections.config import RegisterConfig
+from pipelines.console.settings import ConsoleSettings, SmtpSettings
 
 ENV_PREFIX = "AUDIENCE_EXPORT_"
 CONFIG_FILE_VARIABLE = f"{ENV_PREFIX}CONFIG"
 DEFAULT_HOME = Path(".audience-export")
-EXPORT_PLATFORMS = ("meta",)
+EXPORT_PLATFORMS = tuple(PLATFORMS)
 """Every ad platform the product can export to (objection scopes name one of these)."""
-SANDBOX_CHOICE = "sandbox"
-"""The value of ``meta.graph_url`` that chooses the in-process Graph API sandbox."""
-SANDBOX_AD_ACCOUNT = "1000000000000001"
-"""The ad account the in-process sandbox serves when nothing else is configured."""
 
 
 class SettingsError(Exception):
@@ -99,10 +106,11 @@ class LedgerSettings(Section):
 class ExportSettings(Section):
     """Defaults of every export; flow parameters override them per run."""
 
-    destination: str = Field(default="meta", description="Ad platform to export to.")
+    destination: str = Field(default=next(iter(PLATFORMS)), description="Ad platform to export to.")
     country: str = Field(default="FR", description="ISO 3166-1 alpha-2 country of the lookalike.")
     ratio: float = Field(
-        default=0.01, description="Lookalike size, 0.01–0.20 of the country's population."
+        default=0.01,
+        description="Lookalike size, as the platform takes it (see its RULES.md).",
     )
     max_seed_age_hours: float = Field(
         default=48.0, gt=0, le=24 * 30, description="Delete a seed this long after creation."
@@ -119,7 +127,7 @@ class ExportSettings(Section):
     upload_batch_size: int = Field(
         default=10_000,
         ge=1,
-        description="Hashes per upload request; capped at the platform's limit (Meta: 10 000).",
+        description="Hashes per upload request; capped at the platform's limit.",
     )
     lease_seconds: float = Field(
         default=60.0,
@@ -148,12 +156,51 @@ class ExportSettings(Section):
 
     @field_validator("ratio")
     @classmethod
-    def _lookalike_ratio(cls, value: float) -> float:
-        return validate_ratio(value)
+    def _size_the_platform_takes(cls, value: float, info: ValidationInfo) -> float:
+        destination = info.data.get("destination")
+        if destination not in PLATFORMS:
+            return value  # an unknown destination is refused on its own
+        return PLATFORMS[destination].check_lookalike_size(value)
+
+
+class LegalSettings(Section):
+    """Why exporting to one platform is lawful: ``[legal.<platform>]`` in TOML.
+
+    In the environment, one JSON object per platform:
+    ``AUDIENCE_EXPORT_LEGAL_META='{"basis": "legitimate_interest", ...}'``.
+    """
+
+    basis: Literal["legitimate_interest", "consent"] | None = Field(
+        default=None, description="The lawful basis: legitimate_interest or consent."
+    )
+    assessment_reference: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The legitimate-interest assessment or DPIA (id or URL).",
+    )
+    notice_version: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="The version of the privacy notice in force.",
+    )
+    notice_recipients: list[str] = Field(
+        default_factory=list, description="The platforms that notice names as recipients."
+    )
+    consent_column: str = Field(
+        default="ad_consent",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$",
+        description="Under consent: the boolean column of accounts that holds it.",
+    )
+    consent_in_query: bool = Field(
+        default=False,
+        description="Under consent with a custom source.query: the query applies consent itself.",
+    )
 
 
 class SandboxSettings(Section):
-    """How the in-process sandbox behaves when chosen (``meta.graph_url = "sandbox"``)."""
+    """How the in-process sandboxes behave when chosen (``--sandbox``)."""
 
     match_delay_seconds: float = Field(default=1.0, ge=0, description="Matching time.")
     lookalike_delay_seconds: float = Field(default=1.0, ge=0, description="Lookalike time.")
@@ -168,8 +215,9 @@ class SandboxSettings(Section):
     )
 
 
-class Settings(BaseSettings):
-    """Everything audience-export needs to run, resolved once."""
+class CoreSettings(BaseSettings):
+    """Everything audience-export needs to run, resolved once; :data:`Settings` adds a
+    section per platform of the registry (``[meta]``, …)."""
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -182,9 +230,13 @@ class Settings(BaseSettings):
     source: SourceSettings = SourceSettings()
     objections: ObjectionsSettings = ObjectionsSettings()
     ledger: LedgerSettings = LedgerSettings()
-    meta: MetaConfig = MetaConfig()
     export: ExportSettings = ExportSettings()
     sandbox: SandboxSettings = SandboxSettings()
+    console: ConsoleSettings = ConsoleSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    legal: dict[str, LegalSettings] = Field(
+        default_factory=dict, description="Lawful basis per platform."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -215,26 +267,63 @@ class Settings(BaseSettings):
         """The objection register's own configuration."""
         return RegisterConfig(
             url=self.objections.url or sqlite_url(self.home / "register.sqlite"),
-            platforms=frozenset(EXPORT_PLATFORMS),
+            platforms=frozenset(PLATFORMS),
             key_file=self.objections.key_file or self.home / "register-keys.json",
             encryption_key=self.objections.encryption_key,
             index_key=self.objections.index_key,
         )
 
+    def platform_settings(self, name: str) -> PlatformSettings:
+        """The settings section of the platform called ``name``.
+
+        A platform registered after the settings were defined (the fake
+        destination in tests) runs on its defaults.
+        """
+        chosen = platform(name)
+        section: PlatformSettings | None = getattr(self, chosen.name, None)
+        return section if section is not None else chosen.settings_model()
+
+    def sandbox_chosen(self, name: str | None = None) -> bool:
+        """Whether the built-in sandbox was chosen for a platform (default: the export's).
+
+        The sandbox is never fallen into: an unconfigured platform means
+        production, which then refuses to run without its token and ad account.
+        """
+        return self.platform_settings(name or self.export.destination).sandbox_chosen
+
     @property
     def uses_sandbox(self) -> bool:
-        """Whether the in-process Graph API sandbox was chosen (``meta.graph_url = "sandbox"``).
+        """Whether the sandbox was chosen for the default destination."""
+        return self.sandbox_chosen()
 
-        The sandbox is never fallen into: an unconfigured Meta means production,
-        which then refuses to run without its token and ad account.
-        """
-        return self.meta.graph_url == SANDBOX_CHOICE
-
-    def with_sandbox(self) -> Settings:
-        """These settings with the in-process sandbox chosen (``--sandbox``, the demo)."""
+    def with_sandbox(self) -> CoreSettings:
+        """These settings with every platform's sandbox chosen (``--sandbox``, the demo)."""
         return self.model_copy(
-            update={"meta": self.meta.model_copy(update={"graph_url": SANDBOX_CHOICE})}
+            update={
+                name: self.platform_settings(name).model_copy(
+                    update={platform(name).settings_model.url_field: SANDBOX_CHOICE}
+                )
+                for name in PLATFORMS
+            }
         )
+
+
+if TYPE_CHECKING:
+    Settings = CoreSettings
+else:
+    Settings = create_model(
+        "Settings",
+        __base__=CoreSettings,
+        __module__=__name__,
+        **{
+            name: (
+                entry.settings_model,
+                Field(default_factory=entry.settings_model, description=f"{entry.title}."),
+            )
+            for name, entry in PLATFORMS.items()
+        },
+    )
+    Settings.__doc__ = CoreSettings.__doc__
 
 
 def sqlite_url(path: Path) -> str:
@@ -250,13 +339,6 @@ def validate_country(value: str) -> str:
             f"country must be an ISO 3166-1 alpha-2 code such as FR or NL (got {value!r})"
         )
     return code
-
-
-def validate_ratio(value: float) -> float:
-    """A lookalike ratio between 0.01 and 0.20 in steps of 0.01 (Meta's rule)."""
-    if not 0.01 <= value <= 0.20 or abs(round(value * 100) - value * 100) > 1e-6:
-        raise ValueError(f"ratio must be between 0.01 and 0.20 in steps of 0.01 (got {value!r})")
-    return round(value, 2)
 
 
 def load_settings(config_file: Path | None = None) -> Settings:

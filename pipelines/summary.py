@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from audiences.endpoint import Environment
 from audiences.ledger import ExportRecord
+from audiences.registry import PLATFORMS
 
 COUNT_LABELS = (
     ("eligible", "eligible accounts"),
+    ("no_consent", "left out: no consent"),
     ("invalid", "invalid addresses"),
     ("suppressed", "suppressed (objections)"),
     ("not_utf8", "e-mails not valid UTF-8 in the source"),
@@ -25,10 +27,12 @@ def summary_rows(record: ExportRecord) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = [
         environment_row(record),
         ("export", record.export_id),
-        ("destination", f"{record.destination} act_{record.ad_account}"),
+        ("destination", destination_label(record)),
         ("lookalike", f"{record.country}, {record.ratio:.0%}"),
         ("state", str(record.state)),
     ]
+    if record.legal is not None:
+        rows.append(("legal basis", record.legal.describe()))
     if record.dry_run:
         rows.append(("dry run", "yes: nothing was sent to the platform"))
     rows += [
@@ -40,6 +44,7 @@ def summary_rows(record: ExportRecord) -> list[tuple[str, str]]:
         if key.startswith("invalid_")
     ]
     optional = (
+        ("late objections removed from the seed", _late(record)),
         ("seed audience", record.seed_audience_id),
         ("lookalike audience", record.lookalike_audience_id),
         ("register version", record.register_version),
@@ -52,6 +57,13 @@ def summary_rows(record: ExportRecord) -> list[tuple[str, str]]:
     return rows
 
 
+def destination_label(record: ExportRecord) -> str:
+    """Platform and ad account as people see them in the platform's UI (``meta act_1``)."""
+    known = PLATFORMS.get(record.destination)
+    account = known.show_account(record.ad_account) if known else record.ad_account
+    return f"{record.destination} {account}"
+
+
 def environment_row(record: ExportRecord) -> tuple[str, str]:
     """The first row: where the export went — a sandbox says so before anything else."""
     endpoint = record.endpoint
@@ -60,6 +72,11 @@ def environment_row(record: ExportRecord) -> tuple[str, str]:
     if endpoint.environment is Environment.SANDBOX:
         return ("environment", f"SANDBOX at {endpoint.base_url}: no real ad platform was used")
     return ("environment", f"production at {endpoint.base_url} as {endpoint.credential}")
+
+
+def _late(record: ExportRecord) -> str | None:
+    removed = record.counts.get("late_objections_removed")
+    return None if removed is None else str(removed)
 
 
 def _time(record: ExportRecord) -> str | None:

@@ -7,7 +7,7 @@ platform. It runs inside one Prefect task; the addresses never leave it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import TypeVar
@@ -25,9 +25,6 @@ from pipelines.prepare import (
 from pipelines.progress import ProgressReporter
 from pipelines.sources import Source
 from pipelines.spool import SpoolWriter
-
-MIN_SEED_SIZE = 100
-"""Meta needs at least 100 matched people from one country to build a lookalike."""
 
 SESSION_WINDOW_SHARE = 0.8
 """A batch starting after this share of the platform's session window closes the session."""
@@ -71,12 +68,18 @@ def upload_seed(
     register: SuppressionSource,
     progress: ProgressReporter,
     batch_size: int,
+    min_seed_size: int,
     spool: Callable[[], SpoolWriter] | None = None,
+    left_out: Mapping[str, int] | None = None,
+    on_sent: Callable[[UploadBatch], None] | None = None,
 ) -> ExportRecord:
     """Create the seed and upload every admissible hash, in as few sessions as possible.
 
     ``spool`` opens the export's encrypted spool (after the seed exists), which
-    keeps what the seed received while the seed exists.
+    keeps what the seed received while the seed exists. ``left_out`` are counts
+    of accounts the source query itself left out (e.g. ``no_consent``), for the
+    ledger. ``on_sent`` is told of each batch the platform accepted (to record
+    the export's sent index).
 
     Moves the export from PLANNED to UPLOADED (or DRY_RUN, or FAILED when
     nothing is left to upload). Raises whatever the destination raises; the
@@ -84,6 +87,10 @@ def upload_seed(
     """
     estimated_total = source.estimate_rows()
     counts = PreparationCounts()
+
+    def counted() -> dict[str, int]:
+        return totals(counts, source) | dict(left_out or {})
+
     gate = SuppressionGate(register, destination.name, counts)
     preparer = Preparer(
         profile=destination.profile,
@@ -99,20 +106,20 @@ def upload_seed(
         return ledger.record(
             record.export_id,
             AudienceState.DRY_RUN,
-            counts=totals(counts, source),
+            counts=counted(),
             register_version=gate.version,
         )
 
-    if estimated_total < MIN_SEED_SIZE:
+    if estimated_total < min_seed_size:
         raise NothingToUpload(
-            f"only {estimated_total} eligible accounts; a lookalike needs at least {MIN_SEED_SIZE}",
-            totals(counts, source),
+            f"only {estimated_total} eligible accounts; a lookalike needs at least {min_seed_size}",
+            counted(),
         )
     first = next(batches, None)
     if first is None:
         raise NothingToUpload(
             "no address is left to upload after validation and suppression",
-            totals(counts, source),
+            counted(),
         )
 
     seed_id = destination.create_seed(
@@ -139,6 +146,7 @@ def upload_seed(
         seed_id=seed_id,
         estimated_total=estimated_total,
         spool=spool_writer,
+        on_sent=on_sent,
     )
     sender.open_session(register_version=gate.version)
     progress.start(total=estimated_total)
@@ -158,7 +166,7 @@ def upload_seed(
     return ledger.record(
         record.export_id,
         AudienceState.UPLOADED,
-        counts=totals(counts, source) | sender.sent,
+        counts=counted() | sender.sent,
         register_version=gate.version,
     )
 
@@ -195,8 +203,8 @@ def flagged_batches(
 class SessionSender:
     """Sends admitted batches in upload sessions, opening a new one when a session ends.
 
-    A platform ends an unflagged session some time after its first batch (Meta:
-    about 90 minutes). A batch that would start after most of that window is
+    A platform ends an unflagged session some time after its first batch
+    (``Destination.session_window_seconds``). A batch that would start after most of that window is
     sent as the session's last; a batch the platform refuses because the session
     ended is sent again as the first of a new session (it was not received).
     Each batch is written to the encrypted spool before it is sent.
@@ -208,6 +216,8 @@ class SessionSender:
     seed_id: str
     estimated_total: int
     spool: SpoolWriter | None
+    on_sent: Callable[[UploadBatch], None] | None = None
+    """Told of each batch the platform accepted (the export's sent index)."""
     clock: Callable[[], float] = time.monotonic
     sent: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
@@ -239,7 +249,7 @@ class SessionSender:
     def send(self, batch: UploadBatch, *, last: bool, register_version: str) -> None:
         """Send one admitted batch (flagged when ``last`` or the session is nearly over)."""
         if self.spool is not None:
-            self.spool.append(batch.hashes)
+            self.spool.append(batch.hashes, batch.canonical_keys)
         if self.closed:
             self.open_session(
                 register_version=register_version,
@@ -257,6 +267,8 @@ class SessionSender:
             )
             receipt = self._upload(batch, closing)
         self.closed = closing
+        if self.on_sent is not None:
+            self.on_sent(batch)
         self.sent["batches_sent"] += 1
         self.sent["uploaded"] += len(batch)
         self.sent["received"] += receipt.num_received

@@ -11,6 +11,7 @@ from audiences.ledger.model import (
     ExportRequest,
     Lease,
     LedgerEvent,
+    LegalRecord,
     Note,
     seed_name,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "Ledger",
     "LedgerError",
     "LedgerEvent",
+    "LegalRecord",
     "Note",
     "UnknownExport",
     "seed_name",

@@ -47,7 +47,7 @@ class LedgerEvent:
     recorded_at: datetime
     seed_audience_id: str | None = None
     lookalike_audience_id: str | None = None
-    upload_session_id: int | None = None
+    upload_session_id: str | None = None
     register_version: str | None = None
     counts: Mapping[str, int] = field(default_factory=dict)
     reason: str | None = None
@@ -73,6 +73,22 @@ class Lease:
 
 
 @dataclass(frozen=True)
+class LegalRecord:
+    """Why an export was lawful: the basis, its assessment and the notice version in force."""
+
+    basis: str
+    assessment_reference: str
+    notice_version: str
+
+    def describe(self) -> str:
+        """One line for summaries and reports."""
+        return (
+            f"{self.basis.replace('_', ' ')} (assessment {self.assessment_reference}, "
+            f"notice {self.notice_version})"
+        )
+
+
+@dataclass(frozen=True)
 class Note:
     """An append-only fact about an export that changes no state (a refusal, a sweep)."""
 
@@ -93,7 +109,7 @@ class ExportRecord(ExportRequest):
     state_since: datetime
     seed_audience_id: str | None
     lookalike_audience_id: str | None
-    upload_session_id: int | None
+    upload_session_id: str | None
     register_version: str | None
     counts: Mapping[str, int]
     """Every count reported so far; a later event overrides a key it repeats."""
@@ -114,6 +130,8 @@ class ExportRecord(ExportRequest):
     """The identity of the objection register the export was checked against."""
     lease: Lease | None = None
     """The running export's lease; ``None`` once released (or never taken)."""
+    legal: LegalRecord | None = None
+    """The legal basis recorded when the export was planned (none for a refused run)."""
 
     @property
     def is_terminal(self) -> bool:
@@ -142,6 +160,7 @@ def accumulate(
     endpoint: Endpoint | None = None,
     register_identity: str | None = None,
     lease: Lease | None = None,
+    legal: LegalRecord | None = None,
 ) -> ExportRecord:
     """Fold an export's events, oldest first, into its current record."""
     if not events:
@@ -174,6 +193,7 @@ def accumulate(
         endpoint=endpoint,
         register_identity=register_identity,
         lease=lease,
+        legal=legal,
     )
 
 

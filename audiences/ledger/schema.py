@@ -53,7 +53,19 @@ exports = sa.Table(
     sa.Column("endpoint_url", sa.String(300)),
     sa.Column("credential_identity", sa.String(200)),
     sa.Column("register_identity", sa.String(100)),
+    # Why the export was lawful (0003).
+    sa.Column("legal_basis", sa.String(40)),
+    sa.Column("assessment_reference", sa.String(200)),
+    sa.Column("notice_version", sa.String(100)),
 )
+
+late_objections = sa.Table(
+    "late_objections",
+    metadata,
+    sa.Column("export_id", sa.String(32), sa.ForeignKey("exports.export_id"), primary_key=True),
+    sa.Column("checked_up_to", sa.BigInteger(), nullable=False),
+)
+"""Per export, the newest objection whose identifiers were taken out of its live seed."""
 
 export_leases = sa.Table(
     "export_leases",
@@ -96,9 +108,23 @@ export_events = sa.Table(
     sa.Column("recorded_at", UTCDateTime(), nullable=False),
     sa.Column("seed_audience_id", sa.String(100)),
     sa.Column("lookalike_audience_id", sa.String(100)),
-    sa.Column("upload_session_id", sa.BigInteger()),
+    sa.Column("upload_session_id", sa.String(100)),
     sa.Column("register_version", sa.String(100)),
     sa.Column("counts", sa.Text()),
     sa.Column("reason", sa.Text()),
     sa.Column("platform_answer", sa.Text()),
 )
+
+sent_index = sa.Table(
+    "sent_index",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Column(
+        "export_id", sa.String(32), sa.ForeignKey("exports.export_id"), nullable=False, index=True
+    ),
+    sa.Column("key_id", sa.String(16), nullable=False),
+    sa.Column("digest", sa.LargeBinary(32), nullable=False, index=True),
+)
+"""What each export uploaded, as keyed digests of canonical mailbox keys (0004): the register's
+blind index (HMAC-SHA-256 under its index key ``key_id``), never an address or a plain hash.
+Purged after the retention the console settings give."""

@@ -26,6 +26,7 @@ from audiences.ledger.model import (
     ExportRequest,
     Lease,
     LedgerEvent,
+    LegalRecord,
     Note,
     accumulate,
     seed_name,
@@ -35,8 +36,10 @@ from audiences.ledger.schema import (
     export_leases,
     export_notes,
     exports,
+    late_objections,
     spool_keys,
 )
+from audiences.ledger.sent import SentIndex
 from audiences.ledger.states import REQUIRED_DETAILS, TERMINAL_STATES, AudienceState, is_allowed
 
 MAX_TEXT_LENGTH = 1000
@@ -70,6 +73,10 @@ class Ledger:
             ) from None
         return cls(engine)
 
+    def sent_index(self) -> SentIndex:
+        """What each export uploaded, as keyed digests (see :mod:`audiences.ledger.sent`)."""
+        return SentIndex(self._engine)
+
     def close(self) -> None:
         """Release the database connections."""
         self._engine.dispose()
@@ -90,6 +97,8 @@ class Ledger:
         endpoint: Endpoint | None = None,
         register_identity: str | None = None,
         lease: Lease | None = None,
+        legal: LegalRecord | None = None,
+        objections_up_to: int | None = None,
     ) -> ExportRecord:
         """Record a new export in state PLANNED, before anything exists on the platform.
 
@@ -97,7 +106,9 @@ class Ledger:
         ``endpoint`` binds the export to the platform endpoint every later step must
         use (none for a refused run, which never reaches a platform); ``lease`` is
         taken in the same transaction, so the reconciler never sees the export
-        unprotected while it runs.
+        unprotected while it runs. ``legal`` is the basis the export relies on;
+        ``objections_up_to`` the newest objection the export's suppression knew
+        of, from which late objections are followed.
         """
         if request.max_seed_age <= timedelta(0):
             raise LedgerError("max_seed_age must be positive")
@@ -116,8 +127,15 @@ class Ledger:
                     run_id=run_id,
                     register_identity=register_identity,
                     **_endpoint_columns(endpoint),
+                    **_legal_columns(legal),
                 )
             )
+            if objections_up_to is not None:
+                connection.execute(
+                    late_objections.insert().values(
+                        export_id=export_id, checked_up_to=objections_up_to
+                    )
+                )
             connection.execute(
                 export_events.insert().values(
                     export_id=export_id, state=AudienceState.PLANNED.value, recorded_at=now
@@ -185,6 +203,27 @@ class Ledger:
             )
             return _load(connection, [export_id])[0]
 
+    def late_objections_checked_up_to(self, export_id: str) -> int | None:
+        """The newest objection already taken out of the export's seed (``None``: not followed)."""
+        with self._engine.connect() as connection:
+            value: int | None = connection.scalar(
+                sa.select(late_objections.c.checked_up_to).where(
+                    late_objections.c.export_id == export_id
+                )
+            )
+        return value
+
+    def late_objections_checked(self, export_id: str, up_to: int, detail: str | None) -> None:
+        """Move the export's late-objection cursor to ``up_to``; note ``detail`` if any."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                late_objections.update()
+                .where(late_objections.c.export_id == export_id)
+                .values(checked_up_to=up_to)
+            )
+            if detail is not None:
+                _insert_note(connection, export_id, "late_objections_removed", detail)
+
     def store_spool_key(self, export_id: str, data_key: bytes) -> None:
         """Keep the data key of an export's encrypted spool (one per export)."""
         with self._engine.begin() as connection:
@@ -233,7 +272,7 @@ class Ledger:
         *,
         seed_audience_id: str | None = None,
         lookalike_audience_id: str | None = None,
-        upload_session_id: int | None = None,
+        upload_session_id: str | None = None,
         register_version: str | None = None,
         counts: Mapping[str, int] | None = None,
         reason: str | None = None,
@@ -254,7 +293,7 @@ class Ledger:
         values: dict[str, Any] = {
             "seed_audience_id": _checked_id("seed_audience_id", seed_audience_id),
             "lookalike_audience_id": _checked_id("lookalike_audience_id", lookalike_audience_id),
-            "upload_session_id": upload_session_id,
+            "upload_session_id": _checked_id("upload_session_id", upload_session_id),
             "register_version": _checked_id("register_version", register_version),
             "counts": _encoded_counts(counts),
             "reason": _capped(reason),
@@ -403,6 +442,22 @@ def _endpoint_columns(endpoint: Endpoint | None) -> dict[str, str | None]:
     }
 
 
+def _legal_columns(legal: LegalRecord | None) -> dict[str, str | None]:
+    if legal is None:
+        return {}
+    return {
+        "legal_basis": legal.basis,
+        "assessment_reference": legal.assessment_reference,
+        "notice_version": legal.notice_version,
+    }
+
+
+def _legal(row: sa.Row[Any]) -> LegalRecord | None:
+    if row.legal_basis is None:
+        return None
+    return LegalRecord(row.legal_basis, row.assessment_reference, row.notice_version)
+
+
 def _insert_note(connection: sa.Connection, export_id: str | None, kind: str, detail: str) -> Note:
     note = Note(datetime.now(UTC), kind, _capped(detail) or "", export_id)
     connection.execute(
@@ -471,6 +526,7 @@ def _load(connection: sa.Connection, export_ids: list[str]) -> list[ExportRecord
             endpoint=_endpoint(row),
             register_identity=row.register_identity,
             lease=leases.get(row.export_id),
+            legal=_legal(row),
         )
         for row in rows
     ]

@@ -18,7 +18,6 @@ import random
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import requests
@@ -28,6 +27,7 @@ from facebook_business.adobjects.user import User
 from facebook_business.exceptions import FacebookRequestError
 
 from audiences.destination import (
+    AudienceKind,
     AudienceRef,
     BatchReceipt,
     DeletionCheck,
@@ -159,7 +159,7 @@ class MetaDestination:
                 fields=["id", "name", "subtype"], params={"limit": LIST_PAGE_SIZE}
             )
             return [
-                AudienceRef(str(found["id"]), str(found["name"]), str(found["subtype"]))
+                AudienceRef(str(found["id"]), str(found["name"]), _kind(str(found["subtype"])))
                 for found in cursor
             ]
 
@@ -167,7 +167,9 @@ class MetaDestination:
 
     def start_session(self, *, estimated_total: int) -> UploadSession:
         # Meta lets the client choose the session id: a random positive 63-bit integer.
-        return UploadSession(session_id=secrets.randbits(63) or 1, estimated_total=estimated_total)
+        return UploadSession(
+            session_id=str(secrets.randbits(63) or 1), estimated_total=estimated_total
+        )
 
     def upload_batch(
         self,
@@ -179,7 +181,7 @@ class MetaDestination:
         last_batch: bool,
     ) -> BatchReceipt:
         meta_session = {
-            "session_id": session.session_id,
+            "session_id": int(session.session_id),
             "batch_seq": batch_seq,
             "last_batch_flag": last_batch,
             "estimated_num_total": session.estimated_total,
@@ -268,9 +270,9 @@ class MetaDestination:
             )
         except DestinationError as error:
             if error.code == 100 and error.subcode == 33:
-                return DeletionCheck(True, datetime.now(UTC), str(error))
+                return DeletionCheck(True, str(error))
             raise
-        return DeletionCheck(False, datetime.now(UTC), "Meta still returns the audience")
+        return DeletionCheck(False, "Meta still returns the audience")
 
     # Plumbing.
 
@@ -326,4 +328,11 @@ def _receipt(response: Any) -> BatchReceipt:
     return BatchReceipt(
         num_received=int(answer["num_received"]),
         num_invalid_entries=int(answer["num_invalid_entries"]),
+    )
+
+
+def _kind(subtype: str) -> AudienceKind:
+    """Meta's audience subtype in the product's words."""
+    return {"CUSTOM": AudienceKind.SEED, "LOOKALIKE": AudienceKind.LOOKALIKE}.get(
+        subtype, AudienceKind.OTHER
     )

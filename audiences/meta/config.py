@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
+
+from audiences.platform import PlatformSettings
 
 PRODUCTION_GRAPH_URL = "https://graph.facebook.com"
 GRAPH_API_VERSION = "v26.0"
@@ -10,10 +12,12 @@ SESSION_WINDOW_SECONDS = 90 * 60
 """Meta ends a session without ``last_batch_flag`` about 90 minutes after its first batch."""
 
 
-class MetaConfig(BaseModel):
-    """Where and as whom the Meta destination talks to the Graph API."""
+class MetaConfig(PlatformSettings):
+    """Where and as whom the Meta destination talks to the Graph API (``[meta]``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    url_field = "graph_url"
+    token_field = "access_token"  # noqa: S105 - the name of the setting, not a secret
+    account_field = "ad_account"
 
     graph_url: str = Field(
         default=PRODUCTION_GRAPH_URL,
@@ -55,9 +59,19 @@ class MetaConfig(BaseModel):
     def _account_id(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        digits = value.removeprefix("act_")
-        if not digits.isdigit():
-            raise ValueError(
-                f"ad account must be digits, optionally prefixed by act_ (got {value!r})"
-            )
-        return digits
+        return check_account(value)
+
+
+def check_account(value: str) -> str:
+    """A Meta ad account id: digits, ``act_`` optional; ``ValueError`` naming the format."""
+    digits = value.removeprefix("act_")
+    if not digits.isdigit():
+        raise ValueError(f"ad account must be digits, optionally prefixed by act_ (got {value!r})")
+    return digits
+
+
+def check_ratio(value: float) -> float:
+    """A lookalike ratio between 0.01 and 0.20 in steps of 0.01 (``RULES.md``)."""
+    if not 0.01 <= value <= 0.20 or abs(round(value * 100) - value * 100) > 1e-6:
+        raise ValueError(f"ratio must be between 0.01 and 0.20 in steps of 0.01 (got {value!r})")
+    return round(value, 2)

@@ -68,7 +68,7 @@ def match_status(data: Mapping[str, Any]) -> MatchStatus:
     return MatchStatus(
         SEED_STATES.get(code, MatchState.PROCESSING),
         *_bounds(data),
-        code,
+        str(code),
         description,
         delivery=_delivery_status(data),
         unknown_code=code not in SEED_STATES,
@@ -81,8 +81,8 @@ def lookalike_status(data: Mapping[str, Any]) -> LookalikeStatus:
     return LookalikeStatus(
         LOOKALIKE_STATES.get(code, LookalikeState.POPULATING),
         *_bounds(data),
+        str(code),
         description,
-        operation_code=code,
         delivery=_delivery_status(data),
         unknown_code=code not in LOOKALIKE_STATES,
     )

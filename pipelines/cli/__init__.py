@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import os
 
-from pipelines.cli import context, demo, export, objections, sandbox  # noqa: F401 - they register
+from pipelines.cli import (  # noqa: F401 - they register
+    bench,
+    console,
+    context,
+    demo,
+    export,
+    legal,
+    objections,
+    sandbox,
+)
 from pipelines.cli.app import app
 
 

@@ -9,8 +9,10 @@ from typing import Annotated
 
 import typer
 
+from audiences.platform import SANDBOX_CHOICE
+from audiences.registry import PLATFORMS
 from pipelines.cli.app import app
-from pipelines.settings import ENV_PREFIX, SANDBOX_CHOICE, Settings, SettingsError, load_settings
+from pipelines.settings import ENV_PREFIX, Settings, SettingsError, load_settings
 
 _config_file: Path | None = None
 
@@ -43,10 +45,13 @@ def current_settings() -> Settings:
 
 
 def choose_sandbox() -> None:
-    """Choose the in-process Graph API sandbox for this command and the flows it runs.
+    """Choose every platform's in-process sandbox for this command and the flows it runs.
 
     The flows read their settings themselves, so the choice goes through the
     environment of this process (never further).
     """
-    os.environ[f"{ENV_PREFIX}META_GRAPH_URL"] = SANDBOX_CHOICE
+    for name, entry in PLATFORMS.items():
+        os.environ[f"{ENV_PREFIX}{name.upper()}_{entry.settings_model.url_field.upper()}"] = (
+            SANDBOX_CHOICE
+        )
     current_settings.cache_clear()

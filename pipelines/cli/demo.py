@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from audiences.ledger import Ledger
+from audiences.registry import platform
 from pipelines.admission import ExportParameters
 from pipelines.cli.app import app
 from pipelines.cli.context import choose_sandbox, current_settings
@@ -70,8 +71,9 @@ def demo(
         _write_demo_data(settings, rows=DEMO_ROWS, objectors=DEMO_OBJECTORS, seed=7)
     else:  # the demo, like `objections init`, may create the register
         init_register(settings.register_config, on_keys_created=_say_keys_created).close()
-    sandbox = embedded_sandbox(settings.sandbox)
-    console.print(f"Graph API sandbox listening at {sandbox.url}")
+    destination = platform(settings.export.destination)
+    sandbox = embedded_sandbox(destination, settings.sandbox)
+    console.print(f"{destination.title} sandbox listening at {sandbox.url}")
 
     record = run_export(ExportParameters())
     from pipelines.flows.reconcile import reconcile_audiences  # noqa: PLC0415

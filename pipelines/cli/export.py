@@ -9,9 +9,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from audiences.ledger import ExportRecord, Ledger, LedgerError
+from audiences.registry import PLATFORMS
 from objections.errors import RegisterError
 from pipelines.admission import ExportParameters, RunRefused, check_export
 from pipelines.cli.app import app
@@ -19,7 +21,7 @@ from pipelines.cli.context import choose_sandbox, current_settings
 from pipelines.cli.progress_bar import UploadProgressBar
 from pipelines.progress import install_reporter
 from pipelines.runtime import open_runtime
-from pipelines.summary import summary_rows
+from pipelines.summary import destination_label, summary_rows
 
 console = Console()
 
@@ -37,7 +39,7 @@ def print_summary(record: ExportRecord) -> None:
     table.add_column(style="bold")
     table.add_column()
     for label, value in summary_rows(record):
-        table.add_row(label, value)
+        table.add_row(label, escape(value))
     console.print(table)
 
 
@@ -75,8 +77,10 @@ def run_export(parameters: ExportParameters) -> ExportRecord:
 
 @app.command()
 def run(
-    destination: Annotated[str | None, typer.Option(help="Ad platform (default: meta).")] = None,
-    ad_account: Annotated[str | None, typer.Option(help="Ad account id (act_ optional).")] = None,
+    destination: Annotated[
+        str | None, typer.Option(help=f"Ad platform: {', '.join(PLATFORMS)}.")
+    ] = None,
+    ad_account: Annotated[str | None, typer.Option(help="Ad account id.")] = None,
     country: Annotated[str | None, typer.Option(help="Lookalike country, e.g. FR.")] = None,
     ratio: Annotated[float | None, typer.Option(help="Lookalike size, 0.01 to 0.20.")] = None,
     dry_run: Annotated[
@@ -88,7 +92,7 @@ def run(
     sandbox: Annotated[
         bool,
         typer.Option(
-            "--sandbox", help="Export to the built-in Graph API sandbox, not a real ad account."
+            "--sandbox", help="Export to the platform's built-in sandbox, not a real ad account."
         ),
     ] = False,
 ) -> None:
@@ -109,7 +113,7 @@ def run(
     if record.dry_run:
         console.print(
             f"Dry run: would upload {record.counts.get('prepared', 0)} hashed addresses to "
-            f"{record.destination} act_{record.ad_account} as a seed, build a "
+            f"{destination_label(record)} as a seed, build a "
             f"{record.ratio:.0%} lookalike in {record.country}, then delete the seed. "
             "Nothing was sent."
         )
@@ -178,7 +182,7 @@ def show_ledger(
             str(entry["environment"]),
             record.export_id,
             str(entry["created_at"]),
-            f"{record.destination} act_{record.ad_account} {record.country} {record.ratio:.0%}",
+            f"{destination_label(record)} {record.country} {record.ratio:.0%}",
             str(record.state),
             str(record.counts.get("uploaded", "")),
             str(entry["seed_deletion_verified_at"] or ""),
@@ -200,6 +204,9 @@ def ledger_entry(record: ExportRecord) -> dict[str, object]:
         "endpoint_url": record.endpoint.base_url if record.endpoint else None,
         "credential_identity": record.endpoint.credential if record.endpoint else None,
         "register_identity": record.register_identity,
+        "legal_basis": record.legal.basis if record.legal else None,
+        "assessment_reference": record.legal.assessment_reference if record.legal else None,
+        "notice_version": record.legal.notice_version if record.legal else None,
         "state": str(record.state),
         "state_since": record.state_since.isoformat(timespec="seconds"),
         "counts": record.counts,
@@ -224,7 +231,7 @@ def rebind(
 ) -> None:
     """Bind an export recorded before endpoint binding to the endpoint configured now.
 
-    Only do this when the configured endpoint (Graph URL, ad account, token's
+    Only do this when the configured endpoint (base URL, ad account, token's
     user) is the one that export used: the reconciler then deletes and
     verifies its seed through it.
     """

@@ -20,11 +20,14 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from audiences.errors import DestinationError
-from audiences.ledger import AudienceState, ExportRecord, LedgerError
+from audiences.ledger import AudienceState, ExportRecord, LedgerError, LegalRecord
+from audiences.registry import platform
 from pipelines.admission import ExportParameters, admit_export
+from pipelines.console.sent import sent_recorder
 from pipelines.flows.runs import close_crashed_run
 from pipelines.lease import Heartbeat, LeasedDestination, LeaseLost, LeaseTerms
-from pipelines.lifecycle import EndpointMismatch
+from pipelines.legal import LegalBasis, eligibility_query, without_consent_query
+from pipelines.lifecycle import REFUSED, EndpointMismatch
 from pipelines.progress import current_reporter
 from pipelines.runtime import (
     BoundDestination,
@@ -34,7 +37,7 @@ from pipelines.runtime import (
 )
 from pipelines.settings import Settings, load_settings
 from pipelines.sources import SourceError, open_source
-from pipelines.spool import SpoolStore, SpoolUnavailable
+from pipelines.spool import SpoolUnavailable
 from pipelines.summary import summary_markdown
 from pipelines.upload import NothingToUpload, upload_seed
 
@@ -73,21 +76,18 @@ def identifier_boundary(step: str) -> Iterator[None]:
         ) from None
 
 
-def spool_store(runtime: Runtime) -> SpoolStore:
-    """The encrypted spools: keys in the ledger, ciphertext in the data folder."""
-    return SpoolStore(runtime.ledger, runtime.settings.home / "spool")
-
-
 @task(name="upload-seed", persist_result=False, cache_policy=NO_CACHE)
-def upload_seed_task(runtime: Runtime, bound: BoundDestination, export_id: str) -> ExportRecord:
+def upload_seed_task(
+    runtime: Runtime, bound: BoundDestination, export_id: str, legal: LegalBasis
+) -> ExportRecord:
     """Stream the source through suppression and hashing into the seed audience."""
-    source_settings = runtime.settings.source
+    settings = runtime.settings
     with (
         identifier_boundary("the upload"),
         open_source(
-            runtime.settings.source_url,
-            query=source_settings.query,
-            batch_rows=source_settings.batch_rows,
+            settings.source_url,
+            query=eligibility_query(settings, legal),
+            batch_rows=settings.source.batch_rows,
         ) as source,
     ):
         return upload_seed(
@@ -98,8 +98,25 @@ def upload_seed_task(runtime: Runtime, bound: BoundDestination, export_id: str) 
             register=runtime.register,
             progress=current_reporter(get_run_logger()),
             batch_size=runtime.settings.export.upload_batch_size,
-            spool=partial(spool_store(runtime).writer, export_id),
+            min_seed_size=platform(bound.endpoint.platform).min_seed_size,
+            spool=partial(runtime.spools().writer, export_id),
+            left_out=left_out_for_lack_of_consent(settings, legal),
+            on_sent=sent_recorder(
+                runtime.ledger,
+                runtime.register,
+                export_id,
+                retention_days=settings.console.sent_index_days,
+            ),
         )
+
+
+def left_out_for_lack_of_consent(settings: Settings, legal: LegalBasis) -> dict[str, int]:
+    """Under consent with the default rule: how many eligible accounts lack consent."""
+    query = without_consent_query(settings, legal)
+    if query is None:
+        return {}
+    with open_source(settings.source_url, query=query, batch_rows=1_000) as source:
+        return {"no_consent": source.estimate_rows()}
 
 
 @task(name="advance-export", persist_result=False, cache_policy=NO_CACHE)
@@ -112,7 +129,7 @@ def advance_task(
             bound,
             lease_owner=lease_owner,
             on_stopped_run=close_crashed_run,
-            spools=spool_store(runtime),
+            spools=runtime.spools(),
         )
         return lifecycle.advance_until_blocked(runtime.ledger.get(export_id))
 
@@ -137,7 +154,7 @@ def lookalike_export(
     """Export eligible accounts to a lookalike audience and delete the seed.
 
     Args:
-        destination: Ad platform (``meta``); default from the settings.
+        destination: Ad platform (a name of the registry); default from the settings.
         ad_account: Ad account id; default from the settings.
         country: ISO 3166-1 alpha-2 country of the lookalike (default FR).
         ratio: Lookalike size, 0.01 to 0.20 of the country's population.
@@ -164,6 +181,12 @@ def lookalike_export(
             endpoint=bound.endpoint,
             register_identity=admitted.register_identity,
             lease=lease,
+            legal=LegalRecord(
+                admitted.legal.basis,
+                admitted.legal.assessment_reference,
+                admitted.legal.notice_version,
+            ),
+            objections_up_to=runtime.register.newest_objection_id(),
         )
         logger.info("export %s planned (%s)", record.export_id, bound.endpoint.describe())
         heartbeat = Heartbeat(runtime.ledger, record.export_id, lease, terms, utc_now)
@@ -171,7 +194,7 @@ def lookalike_export(
             guarded = BoundDestination(
                 LeasedDestination(bound.destination, heartbeat).as_destination(), bound.endpoint
             )
-            record = _upload(runtime, guarded, record, lease.owner)
+            record = _upload(runtime, guarded, record, lease.owner, admitted.legal)
             if not record.is_terminal:
                 record = _follow_up(runtime, guarded, record, lease.owner)
         create_markdown_artifact(
@@ -187,15 +210,21 @@ def lookalike_export(
         )
         if record.failure_reason is not None:
             raise ExportFailed(f"the export was stopped: {record.failure_reason}")
+        if record.state is AudienceState.SEED_DELETION_REFUSED:
+            raise ExportFailed(f"the seed could not be deleted: {record.latest_reason}")
         return {"export_id": record.export_id, "state": str(record.state), **record.counts}
 
 
 def _upload(
-    runtime: Runtime, bound: BoundDestination, record: ExportRecord, lease_owner: str
+    runtime: Runtime,
+    bound: BoundDestination,
+    record: ExportRecord,
+    lease_owner: str,
+    legal: LegalBasis,
 ) -> ExportRecord:
     """Run the upload; on failure, record why and have the seed deleted, then fail the run."""
     try:
-        return upload_seed_task(runtime, bound, record.export_id)
+        return upload_seed_task(runtime, bound, record.export_id, legal)
     except NothingToUpload as error:
         runtime.ledger.record(
             record.export_id, AudienceState.FAILED, reason=str(error), counts=error.counts
@@ -211,7 +240,7 @@ def _upload(
             raise ExportFailed(reason) from None  # the reconciler owns the export now
         # From PLANNED too: a seed created just before the failure is found
         # by its name and deleted; if there is none, the export ends FAILED.
-        lifecycle = runtime.lifecycle(bound, lease_owner=lease_owner, spools=spool_store(runtime))
+        lifecycle = runtime.lifecycle(bound, lease_owner=lease_owner, spools=runtime.spools())
         abandoned = lifecycle.abandon(runtime.ledger.get(record.export_id), reason)
         if abandoned.state is AudienceState.SEED_DELETE_PENDING:
             seed = abandoned.seed_audience_id
@@ -230,7 +259,7 @@ def _follow_up(
     deadline = time.monotonic() + settings.wait_for_match_seconds
     while True:
         record = advance_task(runtime, bound, record.export_id, lease_owner)
-        if record.is_terminal or time.monotonic() >= deadline:
+        if record.is_terminal or record.state in REFUSED or time.monotonic() >= deadline:
             break
         time.sleep(settings.poll_seconds)
     if not record.is_terminal:

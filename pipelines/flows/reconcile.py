@@ -16,10 +16,11 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.events import emit_event
 
+from audiences.registry import PLATFORMS
 from pipelines.flows.export import advance_task
 from pipelines.reconcile import Attention, ReconcileReport, reconcile
 from pipelines.runtime import open_destination, open_runtime, utc_now
-from pipelines.settings import SANDBOX_AD_ACCOUNT, Settings, load_settings
+from pipelines.settings import Settings, load_settings
 from pipelines.summary import summary_markdown
 
 OVERDUE_EVENT = "audience-export.seed.overdue"
@@ -44,9 +45,11 @@ def reconcile_audiences() -> dict[str, int]:
             sweep_accounts=sweep_accounts(settings),
         )
         logger.info(
-            "%d exports advanced, %d seeds swept, %d need attention",
+            "%d exports advanced, %d seeds swept, %d late objections removed from live seeds, "
+            "%d need attention",
             len(report.advanced),
             len(report.swept),
+            report.late_objections_removed,
             len(report.attention),
         )
         if report.advanced or report.attention:
@@ -65,10 +68,14 @@ def reconcile_audiences() -> dict[str, int]:
 
 def sweep_accounts(settings: Settings) -> list[tuple[str, str]]:
     """The (platform, ad account) pairs swept for orphan seeds: the configured ones."""
-    account = settings.meta.ad_account or (SANDBOX_AD_ACCOUNT if settings.uses_sandbox else None)
-    if account is None or (not settings.uses_sandbox and settings.meta.access_token is None):
-        return []
-    return [("meta", account)]
+    pairs = []
+    for name, entry in PLATFORMS.items():
+        section = settings.platform_settings(name)
+        if section.sandbox_chosen:
+            pairs.append((name, section.account or entry.sandbox_account))
+        elif section.account is not None and section.token is not None:
+            pairs.append((name, section.account))
+    return pairs
 
 
 def announce(item: Attention) -> None:

@@ -1,23 +1,29 @@
 """The contract every destination passes: one parametrised suite, real platform calls.
 
-Today the only destination is Meta, through the real SDK over real HTTP to the
-Graph API sandbox. A new platform adds a harness to ``HARNESSES``.
+It runs against every registered platform — Meta through the real SDK over real
+HTTP to its sandbox, and the in-memory fake — and a deliberately broken fake
+(deletion that does not delete) must fail it. A new platform adds a harness to
+``HARNESSES``; platform-only facts (Meta's 100/33 answer, its session ids) are
+tested beside the platform.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 
 from audiences.destination import (
+    AudienceKind,
     AudienceRef,
     Destination,
     LookalikeState,
     MatchState,
 )
 from audiences.errors import DestinationError, ErrorKind
+from audiences.fake.client import FakeDestination, fake_account
 from audiences.meta.client import MetaDestination
 from tests.audiences.helpers import hashes_of, wait_for
 from tests.fixtures.sandbox import sandbox_meta_config
@@ -37,8 +43,28 @@ def _meta_on_sandbox(request: pytest.FixtureRequest) -> Harness:
     return Harness(MetaDestination(sandbox_meta_config(sandbox)), sandbox.received)
 
 
+def _fake(request: pytest.FixtureRequest) -> Harness:
+    account = f"{next(_FAKE_ACCOUNTS):012d}"
+    fake_account(account).knobs.match_seconds = 0.1
+    return Harness(FakeDestination(account), _Wiretap(account).received)
+
+
+_FAKE_ACCOUNTS = itertools.count(1)
+
+
+class _Wiretap:
+    """Every hash the fake platform was sent, per audience, in order (added and removed)."""
+
+    def __init__(self, account: str) -> None:
+        self._account = fake_account(account)
+
+    def received(self, audience_id: str) -> dict[str, list[str]]:
+        return self._account.wiretap.get(audience_id, {"added": [], "removed": []})
+
+
 HARNESSES: dict[str, Callable[[pytest.FixtureRequest], Harness]] = {
     "meta-sandbox": _meta_on_sandbox,
+    "fake": _fake,
 }
 
 
@@ -63,7 +89,7 @@ def test_whole_lifecycle_of_a_seed_and_its_lookalike(harness: Harness) -> None:
     batches = [people[:120], people[120:240], people[240:]]
 
     seed_id = destination.create_seed(name="export-0001", description="contract test seed")
-    assert AudienceRef(seed_id, "export-0001", "CUSTOM") in destination.list_audiences()
+    assert AudienceRef(seed_id, "export-0001", AudienceKind.SEED) in destination.list_audiences()
 
     session = destination.start_session(estimated_total=len(people))
     for number, batch in enumerate(batches, start=1):
@@ -98,7 +124,7 @@ def test_whole_lifecycle_of_a_seed_and_its_lookalike(harness: Harness) -> None:
     destination.delete_audience(seed_id)
     check = destination.verify_deleted(seed_id)
     assert check.verified
-    assert "code 100, subcode 33" in check.platform_answer
+    assert check.platform_answer
 
     # The lookalike survives its seed; the seed is gone from the account.
     survivor = destination.lookalike_status(lookalike_id)
@@ -162,4 +188,21 @@ def test_every_call_on_a_deleted_seed_is_not_found(harness: Harness) -> None:
 def test_sessions_get_distinct_ids(harness: Harness) -> None:
     ids = {harness.destination.start_session(estimated_total=1).session_id for _ in range(50)}
     assert len(ids) == 50
-    assert all(0 < session_id < 2**63 for session_id in ids)
+    assert all(isinstance(session_id, str) and session_id for session_id in ids)
+
+
+class DeletionThatDoesNotDelete(FakeDestination):
+    """A broken destination: it says it deleted, and keeps the audience."""
+
+    def delete_audience(self, audience_id: str) -> None:
+        pass
+
+
+def test_a_destination_whose_deletion_does_not_delete_fails_the_contract() -> None:
+    account = "999999999999"
+    fake_account(account).knobs.match_seconds = 0.0
+    broken = Harness(DeletionThatDoesNotDelete(account), _Wiretap(account).received)
+    with pytest.raises(AssertionError):
+        test_whole_lifecycle_of_a_seed_and_its_lookalike(broken)
+    with pytest.raises(AssertionError):
+        test_deleting_twice_is_harmless_and_verified(broken)

@@ -133,7 +133,7 @@ def test_seed_operation_status_codes(
     seed_id = meta_destination.create_seed(name=f"seed-{code}", description="")
     sandbox.set_operation_status(seed_id, code)
     status = meta_destination.match_status(seed_id)
-    assert (status.state, status.operation_code) == (state, code)
+    assert (status.state, status.platform_code) == (state, str(code))
     assert status.unknown_code is (code == UNKNOWN_CODE)
     assert status.delivery is not None
     assert not status.delivery.active
@@ -156,11 +156,11 @@ def test_lookalike_operation_status_codes(
         seed_id=seed_id, name=f"lookalike-{code}", country="FR", ratio=0.01
     )
     populating = meta_destination.lookalike_status(lookalike_id)
-    assert (populating.state, populating.operation_code) == (LookalikeState.POPULATING, 441)
+    assert (populating.state, populating.platform_code) == (LookalikeState.POPULATING, "441")
     assert not populating.unknown_code
     sandbox.set_operation_status(lookalike_id, code)
     status = meta_destination.lookalike_status(lookalike_id)
-    assert (status.state, status.operation_code, status.unknown_code) == (state, code, False)
+    assert (status.state, status.platform_code, status.unknown_code) == (state, str(code), False)
 
 
 def test_a_ready_lookalike_reports_an_active_delivery_status(
@@ -176,3 +176,18 @@ def test_a_ready_lookalike_reports_an_active_delivery_status(
     )
     assert ready.delivery is not None
     assert (ready.delivery.active, ready.delivery.code) == (True, 200)
+
+
+def test_meta_says_a_deleted_audience_does_not_exist_with_100_33(
+    meta_destination: MetaDestination,
+) -> None:
+    seed_id = meta_destination.create_seed(name="export-100-33", description="")
+    meta_destination.delete_audience(seed_id)
+    check = meta_destination.verify_deleted(seed_id)
+    assert check.verified
+    assert "code 100, subcode 33" in check.platform_answer
+
+
+def test_meta_session_ids_are_positive_63_bit_integers(meta_destination: MetaDestination) -> None:
+    ids = [meta_destination.start_session(estimated_total=1).session_id for _ in range(50)]
+    assert all(0 < int(session_id) < 2**63 for session_id in ids)

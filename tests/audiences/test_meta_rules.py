@@ -187,7 +187,7 @@ def status_answer(code: int | None, delivery: int | None = None) -> dict[str, ob
 def test_seed_status_map(code: int | None, state: MatchState, unknown: bool) -> None:
     status = match_status(status_answer(code))
     assert (status.state, status.unknown_code) == (state, unknown)
-    assert status.operation_code == (code or 0)
+    assert status.platform_code == str(code or 0)
 
 
 @pytest.mark.parametrize(
@@ -205,7 +205,7 @@ def test_seed_status_map(code: int | None, state: MatchState, unknown: bool) -> 
 )
 def test_lookalike_status_map(code: int, state: LookalikeState, unknown: bool) -> None:
     status = lookalike_status(status_answer(code))
-    assert (status.state, status.unknown_code, status.operation_code) == (state, unknown, code)
+    assert (status.state, status.unknown_code, status.platform_code) == (state, unknown, str(code))
 
 
 def test_delivery_status_is_read_with_metas_meaning() -> None:

@@ -45,6 +45,7 @@ def accounts_table(rows: list[tuple[int, str | None, str, bool, str, bool]] = RO
             "country": [row[4] for row in rows],
             "created_at": [CREATED] * len(rows),
             "deleted_at": [DELETED if row[5] else None for row in rows],
+            "ad_consent": [True] * len(rows),
         },
         schema=ACCOUNTS_SCHEMA,
     )

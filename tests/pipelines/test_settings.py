@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from pipelines.settings import Settings, SettingsError, load_settings
+from pipelines.settings import (
+    EXPORT_PLATFORMS,
+    LegalSettings,
+    Settings,
+    SettingsError,
+    load_settings,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -108,17 +114,21 @@ def test_the_readme_documents_every_setting_and_its_variable() -> None:
         re.findall(r"^\| `([a-z_.]+)` \| `(AUDIENCE_EXPORT_[A-Z_]+)` \|", readme, re.M)
     )
 
-    def leaves(model: type[BaseModel], prefix: str = "") -> set[str]:
+    def leaves(model: type[BaseModel], prefix: str = "") -> set[tuple[str, str]]:
         names = set()
         for name, field in model.model_fields.items():
             annotation = field.annotation
+            variable = "AUDIENCE_EXPORT_" + f"{prefix}{name}".replace(".", "_").upper()
             if isinstance(annotation, type) and issubclass(annotation, BaseModel):
                 names |= leaves(annotation, f"{prefix}{name}.")
+            elif name == "legal":  # one JSON object per platform: AUDIENCE_EXPORT_LEGAL_META
+                names |= {
+                    (f"legal.{platform}.{leaf}", f"{variable}_{platform.upper()}")
+                    for platform in EXPORT_PLATFORMS
+                    for leaf in LegalSettings.model_fields
+                }
             else:
-                names.add(f"{prefix}{name}")
+                names.add((f"{prefix}{name}", variable))
         return names
 
-    expected = {
-        (name, "AUDIENCE_EXPORT_" + name.replace(".", "_").upper()) for name in leaves(Settings)
-    }
-    assert documented == expected
+    assert documented == leaves(Settings)

@@ -98,6 +98,11 @@ REFUSALS = {
 def home(sandbox: RunningSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A data folder wired to the sandbox: 300 accounts, register keys and an empty register
     (allowed for these runs, as for a first export)."""
+    return prepared_home(sandbox, tmp_path, monkeypatch)
+
+
+def prepared_home(sandbox: RunningSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The data folder of :func:`home`."""
     settings = configure_export(
         monkeypatch, sandbox, tmp_path / "home", OBJECTIONS_ALLOW_EMPTY="true"
     )

@@ -236,6 +236,7 @@ def test_a_seed_created_after_its_export_was_given_up_is_still_deleted(
                 register=register,
                 progress=LoggingProgress(logging.getLogger("test")),
                 batch_size=200,
+                min_seed_size=100,
             )
 
         given_up = [event.state for event in ledger.history(planned.export_id)]

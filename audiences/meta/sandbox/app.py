@@ -5,15 +5,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from audiences.sandbox.auth import Credentials
-from audiences.sandbox.control import ControlRoutes
-from audiences.sandbox.edge import Edge
-from audiences.sandbox.faults import Faults
-from audiences.sandbox.graph import GraphError, invalid_parameter, parse_params
-from audiences.sandbox.options import SandboxOptions
-from audiences.sandbox.routes import GraphRoutes
-from audiences.sandbox.state import SandboxState
-from audiences.sandbox.wire import Request, Response
+from audiences.meta.sandbox.auth import Credentials
+from audiences.meta.sandbox.control import ControlRoutes
+from audiences.meta.sandbox.edge import Edge
+from audiences.meta.sandbox.faults import Faults
+from audiences.meta.sandbox.graph import GraphError, invalid_parameter, parse_params
+from audiences.meta.sandbox.options import SandboxOptions
+from audiences.meta.sandbox.routes import GraphRoutes
+from audiences.meta.sandbox.state import SandboxState
+from audiences.meta.sandbox.wire import Request, Response
 
 CONTROL_PREFIX = "/_sandbox/"
 OVERRIDABLE_METHODS = frozenset({"GET", "POST", "DELETE"})

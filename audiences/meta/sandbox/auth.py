@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import threading
 
-from audiences.sandbox.graph import GraphError, Params
+from audiences.meta.sandbox.graph import GraphError, Params
 
 EXPIRED_SUBCODE = 463
 """Meta's subcode for an expired session (token)."""

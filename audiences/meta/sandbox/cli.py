@@ -1,4 +1,7 @@
-"""``audience-export sandbox``: serve the Graph API sandbox until Ctrl-C (or SIGTERM)."""
+"""``audience-export sandbox``: serve the Graph API sandbox until Ctrl-C (or SIGTERM).
+
+The command line registers this function (see :class:`audiences.platform.Platform`).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from typing import Annotated
 import typer
 
 from audiences.meta.config import GRAPH_API_VERSION
-from audiences.sandbox.options import (
+from audiences.meta.sandbox.options import (
     DEFAULT_ACCESS_TOKEN,
     DEFAULT_HOST,
     DEFAULT_MAX_URL_BYTES,
@@ -19,13 +22,11 @@ from audiences.sandbox.options import (
     MIN_URL_BYTES,
     SandboxOptions,
 )
-from audiences.sandbox.server import SandboxServer
-from pipelines.cli.app import app
+from audiences.meta.sandbox.server import SandboxServer
 
 DEFAULT_PORT = 8765
 
 
-@app.command("sandbox")
 def sandbox(
     *,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = DEFAULT_HOST,

@@ -11,12 +11,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from typing import Any
 
-from audiences.sandbox.auth import Credentials
-from audiences.sandbox.edge import Edge, EdgeSettings
-from audiences.sandbox.faults import Faults
-from audiences.sandbox.graph import GraphError, Params, invalid_parameter
-from audiences.sandbox.options import SandboxOptions
-from audiences.sandbox.state import PlatformRules, SandboxState
+from audiences.meta.sandbox.auth import Credentials
+from audiences.meta.sandbox.edge import Edge, EdgeSettings
+from audiences.meta.sandbox.faults import Faults
+from audiences.meta.sandbox.graph import GraphError, Params, invalid_parameter
+from audiences.meta.sandbox.options import SandboxOptions
+from audiences.meta.sandbox.state import PlatformRules, SandboxState
 
 _AUDIENCE = re.compile(r"^/_sandbox/audiences/(?P<id>\d+)/(?P<action>[a-z_]+)$")
 _TERMS = re.compile(r"^/_sandbox/ad_accounts/(?:act_)?(?P<id>\d+)/terms$")

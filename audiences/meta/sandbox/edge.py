@@ -12,8 +12,8 @@ import random
 import threading
 from dataclasses import dataclass
 
-from audiences.sandbox.options import SandboxOptions
-from audiences.sandbox.wire import Response
+from audiences.meta.sandbox.options import SandboxOptions
+from audiences.meta.sandbox.wire import Response
 
 URI_TOO_LONG = 414
 GATEWAY_STATUSES = (502, 504)

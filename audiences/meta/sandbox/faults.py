@@ -15,9 +15,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from audiences.sandbox.graph import GraphError
-from audiences.sandbox.options import SandboxOptions
-from audiences.sandbox.wire import Request
+from audiences.meta.sandbox.graph import GraphError
+from audiences.meta.sandbox.options import SandboxOptions
+from audiences.meta.sandbox.wire import Request
 
 RATE_LIMIT_CODE = 80003
 """Meta's business-use-case rate limit code for custom audiences."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import pycountry
 
-from audiences.sandbox.graph import (
+from audiences.meta.sandbox.graph import (
     GraphError,
     Params,
     does_not_exist,
@@ -18,9 +18,9 @@ from audiences.sandbox.graph import (
     requested_fields,
     required,
 )
-from audiences.sandbox.matching import is_sha256_hex
-from audiences.sandbox.sessions import Batch
-from audiences.sandbox.state import CUSTOM, LOOKALIKE, SandboxState, UploadSpec
+from audiences.meta.sandbox.matching import is_sha256_hex
+from audiences.meta.sandbox.sessions import Batch
+from audiences.meta.sandbox.state import CUSTOM, LOOKALIKE, SandboxState, UploadSpec
 
 MAX_ENTRIES_PER_REQUEST = 10_000
 CUSTOMER_FILE_SOURCES = frozenset(

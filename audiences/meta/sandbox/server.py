@@ -17,9 +17,9 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from audiences.sandbox.app import Sandbox
-from audiences.sandbox.options import SandboxOptions
-from audiences.sandbox.wire import Request
+from audiences.meta.sandbox.app import Sandbox
+from audiences.meta.sandbox.options import SandboxOptions
+from audiences.meta.sandbox.wire import Request
 
 __all__ = ["SandboxOptions", "SandboxServer"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from audiences.sandbox.graph import GraphError, invalid_parameter
+from audiences.meta.sandbox.graph import GraphError, invalid_parameter
 
 
 @dataclass(frozen=True)

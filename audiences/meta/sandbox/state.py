@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from audiences.sandbox.graph import GraphError, does_not_exist, invalid_parameter
-from audiences.sandbox.matching import (
+from audiences.meta.sandbox.graph import GraphError, does_not_exist, invalid_parameter
+from audiences.meta.sandbox.matching import (
     MIN_LOOKALIKE_SEED,
     NOMINAL_COUNTRY_POPULATION,
     UNKNOWN_COUNT,
@@ -22,9 +22,9 @@ from audiences.sandbox.matching import (
     is_match,
     is_sha256_hex,
 )
-from audiences.sandbox.options import SandboxOptions
-from audiences.sandbox.sessions import Batch, UploadSessions
-from audiences.sandbox.status import FLAGGED, delivery_status, operation_status
+from audiences.meta.sandbox.options import SandboxOptions
+from audiences.meta.sandbox.sessions import Batch, UploadSessions
+from audiences.meta.sandbox.status import FLAGGED, delivery_status, operation_status
 
 CUSTOM = "CUSTOM"
 LOOKALIKE = "LOOKALIKE"

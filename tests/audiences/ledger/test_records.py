@@ -36,7 +36,7 @@ def test_a_planned_export_names_its_seed_after_itself(ledger: Ledger) -> None:
 def test_the_record_adds_up_every_event(ledger: Ledger) -> None:
     export_id = ledger.plan_export(request_for()).export_id
     ledger.record(export_id, S.CREATED, seed_audience_id="111", register_version="r7")
-    ledger.record(export_id, S.UPLOADING, upload_session_id=2**40, counts={"sent": 10_000})
+    ledger.record(export_id, S.UPLOADING, upload_session_id=str(2**40), counts={"sent": 10_000})
     ledger.record(export_id, S.UPLOADING, counts={"sent": 20_000, "invalid": 3})
     ledger.record(export_id, S.UPLOADED, counts={"sent": 24_301}, register_version="r8")
     ledger.record(export_id, S.SEED_DELETE_PENDING, reason="matching flagged (code 471)")
@@ -51,7 +51,7 @@ def test_the_record_adds_up_every_event(ledger: Ledger) -> None:
     assert record.is_terminal
     assert record.seed_audience_id == "111"
     assert record.lookalike_audience_id is None
-    assert record.upload_session_id == 2**40
+    assert record.upload_session_id == str(2**40)
     assert record.register_version == "r8"
     assert record.counts == {"sent": 24_301, "invalid": 3}
     assert record.failure_reason == "matching flagged (code 471)"
