@@ -31,8 +31,10 @@ from audiences.destination import (
 )
 from audiences.errors import DestinationError, ErrorKind
 from audiences.identity import NormalisationProfile, trim_and_lowercase
+from audiences.retry import BackoffPolicy, call_with_retry
 
 MAX_BATCH_SIZE = 10_000
+RETRIES = BackoffPolicy(max_attempts=8, base_seconds=0.001, max_seconds=0.01)
 SESSION_WINDOW_SECONDS = 3600.0
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 FAKE_PROFILE = NormalisationProfile(
@@ -226,6 +228,16 @@ class FakeDestination:
         return audience
 
     def _trouble(self) -> None:
+        """Inject the knobs' faults; retried here as a real client retries (nothing was done)."""
+        call_with_retry(
+            self._maybe_fail,
+            policy=RETRIES,
+            what="a call to the fake platform",
+            sleep=time.sleep,
+            jitter=self._random.random,
+        )
+
+    def _maybe_fail(self) -> None:
         knobs = self._account.knobs
         with self._account.lock:
             limited = knobs.rate_limited_calls > 0
