@@ -17,6 +17,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import SQLAlchemyError
 
 from audiences.errors import DestinationError
@@ -59,16 +60,29 @@ REFUSALS = (ConfigurationError, SourceError, RegisterError, DestinationError, Le
 """What refuses an export before it starts; their messages name the problem, never a row."""
 
 
-@dataclass(frozen=True)
-class ExportParameters:
-    """An export as asked for (flow parameters, CLI options): ``None`` means the setting."""
+class ExportParameters(BaseModel):
+    """An export as asked for — the flow's one parameter and the CLI's options.
 
-    destination: str | None = None
-    ad_account: str | None = None
-    country: str | None = None
-    ratio: float | None = None
-    dry_run: bool = False
-    max_seed_age_hours: float | None = None
+    ``None`` means the setting. Values are checked by :func:`resolve_request`,
+    so that a refused request is recorded in the ledger as given.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    destination: str | None = Field(
+        default=None, description="Ad platform (a name of the registry); default: the setting."
+    )
+    ad_account: str | None = Field(default=None, description="Ad account id; default: the setting.")
+    country: str | None = Field(
+        default=None, description="ISO 3166-1 alpha-2 country of the lookalike, e.g. FR."
+    )
+    ratio: float | None = Field(
+        default=None, description="Lookalike size, as the platform takes it (Meta: 0.01 to 0.20)."
+    )
+    dry_run: bool = Field(default=False, description="Count what would be uploaded; send nothing.")
+    max_seed_age_hours: float | None = Field(
+        default=None, description="Delete the seed at the latest this long after its creation."
+    )
 
 
 def resolve_request(settings: Settings, parameters: ExportParameters) -> ExportRequest:

@@ -11,21 +11,36 @@ objection recorded while the export runs is honoured.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from audiences.identity import NormalisationProfile, invalid_reasons, unwrap_addresses
+from audiences.identity import (
+    Digests,
+    NormalisationProfile,
+    hex_digests,
+    invalid_reasons,
+    unwrap_addresses,
+)
 from objections.canonical import canonical_keys
+from objections.crypto import BlindIndex
 from objections.suppression import Suppression
+from pipelines.dedup import Prefixes, SeenPrefixes, contains, prefixes
 
 UNCHECKABLE = "uncheckable"
 """Valid for the platform, but no canonical key: it cannot be checked against
 the register, so it is never uploaded."""
+
+
+PREPARATION_THREADS = 2
+"""Worker threads analysing source batches; two use both cores of the reference machine
+(see BENCHMARKS.md)."""
 
 
 class SuppressionSource(Protocol):
@@ -67,30 +82,47 @@ class PreparationCounts:
         return flat
 
 
+NO_DIGESTS: Digests = np.empty((0, 32), np.uint8)
+
+
 @dataclass(frozen=True)
 class UploadBatch:
     """Hashes ready for the platform, with the canonical keys they came from.
 
     The keys stay beside the hashes (in memory) so that the batch can be
-    checked against the register once more right before it is sent.
+    checked against the register once more right before it is sent; their
+    blind-index digests under the index key ``index_key_id`` come along
+    (packed, one row of 32 bytes per hash), so that check costs no HMAC
+    unless the index key changed meanwhile.
     """
 
     canonical_keys: list[str]
     hashes: list[str]
+    index_digests: Digests = field(default_factory=lambda: NO_DIGESTS, repr=False)
+    index_key_id: str | None = None
 
     def __len__(self) -> int:
         return len(self.hashes)
 
+    @property
+    def has_digests(self) -> bool:
+        return self.index_key_id is not None and len(self.index_digests) == len(self.hashes)
+
     def followed_by(self, other: UploadBatch) -> UploadBatch:
         """This batch's rows, then ``other``'s."""
-        return UploadBatch(self.canonical_keys + other.canonical_keys, self.hashes + other.hashes)
+        if not len(self):
+            return other
+        keep = self.has_digests and other.has_digests and self.index_key_id == other.index_key_id
+        return UploadBatch(
+            self.canonical_keys + other.canonical_keys,
+            self.hashes + other.hashes,
+            np.concatenate((self.index_digests, other.index_digests)) if keep else NO_DIGESTS,
+            self.index_key_id if keep else None,
+        )
 
     def split(self, at: int) -> tuple[UploadBatch, UploadBatch]:
         """The rows before ``at`` and the rows from ``at`` on."""
-        return (
-            UploadBatch(self.canonical_keys[:at], self.hashes[:at]),
-            UploadBatch(self.canonical_keys[at:], self.hashes[at:]),
-        )
+        return self._rows(slice(None, at)), self._rows(slice(at, None))
 
     def without(self, drop: Sequence[bool]) -> UploadBatch:
         """The batch minus the rows flagged in ``drop``."""
@@ -98,11 +130,62 @@ class UploadBatch:
         return UploadBatch(
             canonical_keys=[self.canonical_keys[index] for index in kept],
             hashes=[self.hashes[index] for index in kept],
+            index_digests=self.index_digests[kept] if self.has_digests else NO_DIGESTS,
+            index_key_id=self.index_key_id if self.has_digests else None,
         )
+
+    def _rows(self, rows: slice) -> UploadBatch:
+        digests = self.index_digests[rows] if self.has_digests else NO_DIGESTS
+        return UploadBatch(self.canonical_keys[rows], self.hashes[rows], digests, self.index_key_id)
+
+
+@dataclass(frozen=True)
+class _Analysis:
+    """What a worker thread computed for one source batch: no register state, no dedup."""
+
+    eligible: int
+    invalid: Counter[str]
+    keys: pa.StringArray
+    index_digests: Digests
+    index_key_id: str
+    hashes: Digests
+    """The platform's SHA-256 of each row of ``keys``, packed."""
+
+
+def analyse(emails: pa.Array, profile: NormalisationProfile, index: BlindIndex) -> _Analysis:
+    """Validate, key, blind-index and hash one source batch (runs in a worker thread).
+
+    Everything here is a pure function of the batch: Arrow's kernels let go
+    of the interpreter lock, so two batches are analysed at once.
+    """
+    addresses = unwrap_addresses(emails)
+    reasons = invalid_reasons(addresses)
+    invalid: Counter[str] = Counter()
+    for entry in pc.value_counts(reasons.drop_null()).to_pylist():
+        invalid[entry["values"]] += entry["counts"]
+    addresses = addresses.filter(pc.is_null(reasons))
+    keys = canonical_keys(addresses)
+    if keys.null_count:
+        invalid[UNCHECKABLE] += keys.null_count
+        checkable = pc.is_valid(keys)
+        addresses, keys = addresses.filter(checkable), keys.filter(checkable)
+    return _Analysis(
+        eligible=len(emails),
+        invalid=invalid,
+        keys=keys,
+        index_digests=np.frombuffer(index.digest_packed(keys), np.uint8).reshape(-1, 32),
+        index_key_id=index.key_id,
+        hashes=profile.digest_addresses(addresses),
+    )
 
 
 class Preparer:
-    """Streams source batches into deduplicated upload batches of a fixed size."""
+    """Streams source batches into deduplicated upload batches of a fixed size.
+
+    ``threads`` worker threads analyse source batches (:func:`analyse`) while
+    the caller's thread reads the source and, in source order, suppresses and
+    deduplicates; at most ``threads + 1`` source batches are held at once.
+    """
 
     def __init__(
         self,
@@ -111,75 +194,66 @@ class Preparer:
         gate: SuppressionGate,
         batch_size: int,
         counts: PreparationCounts,
+        threads: int = PREPARATION_THREADS,
     ) -> None:
         self._profile = profile
         self._gate = gate
         self._batch_size = batch_size
-        self._seen: set[bytes] = set()
+        self._threads = threads
+        self._seen = SeenPrefixes()
         self.counts = counts
 
     def batches(self, source: Iterable[pa.RecordBatch]) -> Iterator[UploadBatch]:
         """Upload batches of exactly ``batch_size`` rows, the last one possibly smaller."""
+        size = self._batch_size
         pending = UploadBatch(canonical_keys=[], hashes=[])
-        for record_batch in source:
-            fresh = self._prepare(record_batch.column("email"))
-            pending = UploadBatch(
-                canonical_keys=pending.canonical_keys + fresh.canonical_keys,
-                hashes=pending.hashes + fresh.hashes,
-            )
-            while len(pending) >= self._batch_size:
-                size = self._batch_size
-                yield UploadBatch(pending.canonical_keys[:size], pending.hashes[:size])
-                pending = UploadBatch(pending.canonical_keys[size:], pending.hashes[size:])
+        for fresh in self._prepared(source):
+            pending = pending.followed_by(fresh)
+            full = len(pending) - len(pending) % size
+            for start in range(0, full, size):
+                yield pending._rows(slice(start, start + size))
+            pending = pending._rows(slice(full, None))
         if len(pending):
             yield pending
 
-    def _prepare(self, emails: pa.Array) -> UploadBatch:
-        self.counts.eligible += len(emails)
-        addresses = unwrap_addresses(emails)
-        reasons = invalid_reasons(addresses)
-        self._count_invalid(reasons)
-        addresses = addresses.filter(pc.is_null(reasons))
+    def _prepared(self, source: Iterable[pa.RecordBatch]) -> Iterator[UploadBatch]:
+        in_flight: deque[Future[_Analysis]] = deque()
+        with ThreadPoolExecutor(self._threads, thread_name_prefix="prepare") as pool:
+            try:
+                for record_batch in source:
+                    in_flight.append(
+                        pool.submit(
+                            analyse, record_batch.column("email"), self._profile, self._gate.index
+                        )
+                    )
+                    if len(in_flight) > self._threads:
+                        yield self._finish(in_flight.popleft().result())
+                while in_flight:
+                    yield self._finish(in_flight.popleft().result())
+            finally:
+                for pending in in_flight:
+                    pending.cancel()
 
-        keys = canonical_keys(addresses)
-        uncheckable = pc.is_null(keys)
-        if unchecked := pc.sum(uncheckable).as_py():
-            self.counts.invalid[UNCHECKABLE] += unchecked
-        addresses = addresses.filter(pc.invert(uncheckable))
-        key_list: list[str] = keys.filter(pc.invert(uncheckable)).to_pylist()
-
-        suppressed = self._gate.current().suppressed(key_list)
-        self.counts.suppressed += sum(suppressed)
-        addresses = addresses.filter(pa.array([not flag for flag in suppressed], pa.bool_()))
-        key_list = [key for key, flag in zip(key_list, suppressed, strict=True) if not flag]
-
-        return self._deduplicate(key_list, self._profile.hash_addresses(addresses))
-
-    def _count_invalid(self, reasons: pa.Array) -> None:
-        for entry in pc.value_counts(reasons.drop_null()).to_pylist():
-            self.counts.invalid[entry["values"]] += entry["counts"]
-
-    def _deduplicate(self, keys: list[str], hashes: list[str]) -> UploadBatch:
-        """Drop hashes already prepared in this export.
-
-        The one structure that grows with the export rather than the batch: a
-        set of the first 16 bytes of every distinct hash (about 80 bytes each
-        in memory; two different addresses sharing them has odds of 2^-128).
-        """
-        seen = self._seen
-        kept_keys: list[str] = []
-        kept_hashes: list[str] = []
-        fromhex = bytes.fromhex
-        for key, digest in zip(keys, hashes, strict=True):
-            prefix = fromhex(digest[:32])
-            if prefix in seen:
-                self.counts.duplicates += 1
-                continue
-            seen.add(prefix)
-            kept_keys.append(key)
-            kept_hashes.append(digest)
-        self.counts.prepared += len(kept_hashes)
-        return UploadBatch(kept_keys, kept_hashes)
+    def _finish(self, analysis: _Analysis) -> UploadBatch:
+        """Count, suppress against the register as of now, and drop hashes already prepared."""
+        counts = self.counts
+        counts.eligible += analysis.eligible
+        counts.invalid.update(analysis.invalid)
+        suppressed = self._gate.suppressed(
+            analysis.keys, analysis.index_digests, analysis.index_key_id
+        )
+        counts.suppressed += sum(suppressed)
+        admitted = np.flatnonzero(~np.array(suppressed, dtype=bool))
+        first = self._seen.first_seen(prefixes(analysis.hashes[admitted]))
+        kept = admitted[first]
+        counts.duplicates += len(admitted) - len(kept)
+        counts.prepared += len(kept)
+        return UploadBatch(
+            canonical_keys=analysis.keys.take(kept).to_pylist(),
+            hashes=hex_digests(analysis.hashes[kept]).to_pylist(),
+            index_digests=analysis.index_digests[kept],
+            index_key_id=analysis.index_key_id,
+        )
 
 
 class SuppressionGate:
@@ -196,6 +270,7 @@ class SuppressionGate:
         self._register = register
         self._platform = platform
         self._suppression = register.suppression(platform)
+        self._known = (self._suppression, _sorted_prefixes(self._suppression.digests))
         self.counts = counts
 
     @property
@@ -203,18 +278,54 @@ class SuppressionGate:
         """The register version of the last check, for the ledger."""
         return self._suppression.version
 
+    @property
+    def index(self) -> BlindIndex:
+        """The blind index of the last check (no query)."""
+        return self._suppression.index
+
     def current(self) -> Suppression:
         """The suppression set, reloaded if the register changed since the last check."""
         if self._register.version() != self._suppression.version:
             self._suppression = self._register.suppression(self._platform)
         return self._suppression
 
+    def suppressed(
+        self,
+        keys: Sequence[str] | pa.StringArray,
+        index_digests: Digests,
+        index_key_id: str | None,
+    ) -> list[bool]:
+        """For each canonical key, suppressed as of now? ``index_digests`` are the keys'
+        blind-index digests under ``index_key_id``; they are computed again only if the
+        register's index key is another one by now.
+
+        Digests are looked up by their first 8 bytes in a sorted array (one binary
+        search per row, no Python object per row); only those prefixes found there
+        are compared in full against the suppression set.
+        """
+        suppression = self.current()
+        if index_key_id != suppression.index.key_id or len(index_digests) != len(keys):
+            listed = keys.to_pylist() if isinstance(keys, pa.Array) else keys
+            return suppression.suppressed(listed)
+        if self._known[0] is not suppression:
+            self._known = (suppression, _sorted_prefixes(suppression.digests))
+        flagged = np.zeros(len(index_digests), dtype=bool)
+        for row in np.flatnonzero(contains(self._known[1], prefixes(index_digests))).tolist():
+            flagged[row] = index_digests[row].tobytes() in suppression.digests
+        return flagged.tolist()
+
     def admit(self, batch: UploadBatch) -> UploadBatch:
         """The batch minus anyone who objected since it was prepared."""
-        late = self.current().suppressed(batch.canonical_keys)
+        late = self.suppressed(batch.canonical_keys, batch.index_digests, batch.index_key_id)
         dropped = sum(late)
         if not dropped:
             return batch
         self.counts.suppressed_late += dropped
         self.counts.prepared -= dropped
         return batch.without(late)
+
+
+def _sorted_prefixes(digests: frozenset[bytes]) -> Prefixes:
+    """The first 8 bytes of every digest, sorted, for :func:`~pipelines.dedup.contains`."""
+    packed = np.frombuffer(b"".join(digests), np.uint8).reshape(-1, 32)
+    return np.sort(prefixes(packed))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from enum import StrEnum
 from typing import Annotated
 
@@ -66,7 +65,7 @@ def run_export(parameters: ExportParameters) -> ExportRecord:
 
     install_reporter(UploadProgressBar())
     try:
-        result = lookalike_export(**asdict(parameters))
+        result = lookalike_export(export=parameters)
     except Exception as error:
         raise fail(f"the export failed: {error}") from None
     finally:

@@ -143,35 +143,15 @@ def lease_terms(settings: Settings) -> LeaseTerms:
 
 
 @flow(name="lookalike-export", persist_result=False, log_prints=False)
-def lookalike_export(
-    destination: str | None = None,
-    ad_account: str | None = None,
-    country: str | None = None,
-    ratio: float | None = None,
-    dry_run: bool = False,
-    max_seed_age_hours: float | None = None,
-) -> dict[str, object]:
+def lookalike_export(export: ExportParameters | None = None) -> dict[str, object]:
     """Export eligible accounts to a lookalike audience and delete the seed.
 
     Args:
-        destination: Ad platform (a name of the registry); default from the settings.
-        ad_account: Ad account id; default from the settings.
-        country: ISO 3166-1 alpha-2 country of the lookalike (default FR).
-        ratio: Lookalike size, 0.01 to 0.20 of the country's population.
-        dry_run: Count what would be uploaded; send nothing to the platform.
-        max_seed_age_hours: Delete the seed at the latest this long after creation.
+        export: What to export where (every field defaults to the settings).
     """
     logger = get_run_logger()
     settings = load_settings()
-    parameters = ExportParameters(
-        destination=destination,
-        ad_account=ad_account,
-        country=country,
-        ratio=ratio,
-        dry_run=dry_run,
-        max_seed_age_hours=max_seed_age_hours,
-    )
-    with admit_export(settings, parameters) as admitted:
+    with admit_export(settings, export or ExportParameters()) as admitted:
         runtime, request, bound = admitted.runtime, admitted.request, admitted.bound
         terms = lease_terms(settings)
         lease = terms.new_lease(utc_now())

@@ -1,0 +1,1 @@
+"""``audience-export bench``: the preparation stage against the obvious script."""
