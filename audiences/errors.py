@@ -9,6 +9,7 @@ only machine-readable codes and a message a marketer can act on.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import ClassVar
 
 
 class ErrorKind(StrEnum):
@@ -44,11 +45,13 @@ RETRYABLE_KINDS = frozenset({ErrorKind.TRANSIENT, ErrorKind.RATE_LIMITED})
 
 
 class DestinationError(Exception):
-    """A platform call failed.
+    """A platform call failed (``identifier_free``: its message is the product's words only).
 
     The message is written for people; callers branch on ``kind``, ``code`` and
     ``subcode``. By contract it never contains identifiers, hashed or not.
     """
+
+    identifier_free: ClassVar[bool] = True
 
     def __init__(
         self,

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 INIT_COMMAND = "audience-export objections init"
 """The one command that creates a register (the demo runs it too)."""
 
 
 class RegisterError(Exception):
     """The register refused an operation; the message says why, for the privacy officer."""
+
+    identifier_free: ClassVar[bool] = True
+    """Its messages never hold an address or a digest (the pipeline may store them)."""
 
 
 class RegisterMissingError(RegisterError):

@@ -20,15 +20,13 @@ from datetime import timedelta
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import SQLAlchemyError
 
-from audiences.errors import DestinationError
 from audiences.ledger import AudienceState, ExportRecord, ExportRequest, Ledger, LedgerError
 from audiences.registry import PLATFORMS, platform
-from objections.errors import RegisterError
 from objections.register import Register
-from pipelines.legal import LegalBasis, LegalBasisMissing, eligibility_query, legal_basis
+from pipelines.errors import ConfigurationError, ProductError, is_identifier_free
+from pipelines.legal import LegalBasis, eligibility_query, legal_basis
 from pipelines.runtime import (
     BoundDestination,
-    ConfigurationError,
     Runtime,
     check_destination,
     environment_of_settings,
@@ -40,13 +38,13 @@ from pipelines.settings import (
     Settings,
     validate_country,
 )
-from pipelines.sources import SourceError, open_source
+from pipelines.sources import open_source
 from pipelines.stores import open_ledger, open_register
 
 MAX_SEED_AGE_HOURS = 24 * 30
 
 
-class RunRefused(Exception):
+class RunRefused(ProductError):
     """An export was refused before its first platform call; the ledger says why."""
 
     def __init__(self, record: ExportRecord) -> None:
@@ -54,10 +52,6 @@ class RunRefused(Exception):
             f"{record.failure_reason} (recorded as failed export {record.export_id} in the ledger)"
         )
         self.record = record
-
-
-REFUSALS = (ConfigurationError, SourceError, RegisterError, DestinationError, LegalBasisMissing)
-"""What refuses an export before it starts; their messages name the problem, never a row."""
 
 
 class ExportParameters(BaseModel):
@@ -231,7 +225,11 @@ def admit_export(settings: Settings, parameters: ExportParameters) -> Iterator[A
             bound = open_destination(
                 settings, request.destination, request.ad_account, identify=not request.dry_run
             )
-        except REFUSALS as error:
+        except LedgerError:
+            raise  # the ledger itself failed: nothing can be recorded
+        except Exception as error:
+            if not is_identifier_free(error):
+                raise
             raise RunRefused(record_refused_run(ledger, settings, parameters, str(error))) from None
         yield AdmittedExport(Runtime(settings, ledger, register), request, identity, bound, legal)
 

@@ -22,11 +22,12 @@ from typing import Any, cast
 
 from audiences.destination import Destination
 from audiences.ledger import Lease, Ledger
+from pipelines.errors import ProductError
 
 logger = logging.getLogger(__name__)
 
 
-class LeaseLost(Exception):
+class LeaseLost(ProductError):
     """The export's lease lapsed: the reconciler may own it now, so this runner stops."""
 
 

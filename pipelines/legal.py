@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from audiences.endpoint import Environment
+from pipelines.errors import ConfigurationError
 from pipelines.settings import ENV_PREFIX, LegalSettings, Settings
 from pipelines.sources import DEFAULT_QUERY
 
@@ -21,7 +22,7 @@ DEMO_REFERENCE = "DEMO: sandbox only, no assessment"
 DEMO_NOTICE = "DEMO: sandbox only"
 
 
-class LegalBasisMissing(Exception):
+class LegalBasisMissing(ConfigurationError):
     """The platform's legal basis is not configured well enough to export; nothing was sent."""
 
 

@@ -26,6 +26,7 @@ from audiences.destination import (
 from audiences.endpoint import Endpoint
 from audiences.errors import DestinationError, ErrorKind
 from audiences.ledger import AudienceState, ExportRecord, IllegalTransition, Ledger
+from pipelines.errors import ProductError
 from pipelines.spool import SpoolStore, SpoolUnavailable
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ REFUSED = frozenset({AudienceState.SEED_EMPTIED, AudienceState.SEED_DELETION_REF
 """The platform refused the seed's deletion: retried at each reconcile, never in a loop."""
 
 
-class EndpointMismatch(Exception):
+class EndpointMismatch(ProductError):
     """The configured endpoint is not the one the export is bound to; nothing was called."""
 
     def __init__(self, record: ExportRecord, configured: Endpoint, differences: list[str]) -> None:

@@ -23,11 +23,11 @@ from audiences.ledger import (
     UnknownExport,
 )
 from audiences.ledger.model import SEED_NAME_PREFIX
+from pipelines.errors import ConfigurationError
 from pipelines.late_objections import LateRemovals, remove_late_objections
 from pipelines.lifecycle import EndpointMismatch
 from pipelines.runtime import (
     BoundDestination,
-    ConfigurationError,
     Runtime,
     settings_to_change,
 )

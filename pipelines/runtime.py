@@ -17,14 +17,11 @@ from audiences.platform import SANDBOX_CHOICE, PlatformSettings
 from audiences.registry import UnknownPlatform, platform
 from objections.register import Register
 from pipelines.embedded import embedded_sandbox
+from pipelines.errors import ConfigurationError
 from pipelines.lifecycle import Lifecycle
 from pipelines.settings import ENV_PREFIX, Settings
 from pipelines.spool import SpoolStore
 from pipelines.stores import open_ledger, open_register
-
-
-class ConfigurationError(Exception):
-    """A setting or parameter is missing or invalid; nothing was sent anywhere."""
 
 
 def variable(platform_name: str, field: str) -> str:

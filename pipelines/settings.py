@@ -36,6 +36,7 @@ from audiences.platform import SANDBOX_CHOICE, PlatformSettings
 from audiences.registry import PLATFORMS, platform
 from objections.config import RegisterConfig
 from pipelines.console.settings import ConsoleSettings, SmtpSettings
+from pipelines.errors import ConfigurationError
 
 ENV_PREFIX = "AUDIENCE_EXPORT_"
 CONFIG_FILE_VARIABLE = f"{ENV_PREFIX}CONFIG"
@@ -44,8 +45,8 @@ EXPORT_PLATFORMS = tuple(PLATFORMS)
 """Every ad platform the product can export to (objection scopes name one of these)."""
 
 
-class SettingsError(Exception):
-    """The configuration is invalid; the message names every problem."""
+class SettingsError(ConfigurationError):
+    """The configuration (file or environment) is invalid; the message names every problem."""
 
 
 class Section(BaseModel):

@@ -25,12 +25,13 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from audiences.ledger import Ledger
+from pipelines.errors import ProductError
 
 HASH_BYTES = 32
 _NONCE_BYTES = 12
 
 
-class SpoolUnavailable(Exception):
+class SpoolUnavailable(ProductError):
     """The spool of an export cannot be read (shredded, on another machine, or damaged)."""
 
 

@@ -15,6 +15,7 @@ from typing import TypeVar
 from audiences.destination import BatchReceipt, Destination, UploadSession
 from audiences.errors import DestinationError, ErrorKind
 from audiences.ledger import AudienceState, ExportRecord, IllegalTransition, Ledger
+from pipelines.errors import ProductError
 from pipelines.prepare import (
     PreparationCounts,
     Preparer,
@@ -32,7 +33,7 @@ SESSION_WINDOW_SHARE = 0.8
 T = TypeVar("T")
 
 
-class NothingToUpload(Exception):
+class NothingToUpload(ProductError):
     """The export has too few addresses left to seed a lookalike."""
 
     def __init__(self, message: str, counts: dict[str, int]) -> None:

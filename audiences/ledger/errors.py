@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from audiences.ledger.states import AudienceState
 
 
 class LedgerError(Exception):
     """The ledger cannot do what was asked (unreachable database, bad event, …)."""
+
+    identifier_free: ClassVar[bool] = True
+    """Its messages name ids, states and URLs without passwords: never an identifier."""
 
 
 class UnknownExport(LedgerError):

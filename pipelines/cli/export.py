@@ -18,6 +18,7 @@ from pipelines.admission import ExportParameters, RunRefused, check_export
 from pipelines.cli.app import app
 from pipelines.cli.context import choose_sandbox, current_settings
 from pipelines.cli.progress_bar import UploadProgressBar
+from pipelines.errors import ConfigurationError
 from pipelines.progress import install_reporter
 from pipelines.runtime import open_runtime
 from pipelines.summary import destination_label, summary_rows
@@ -237,7 +238,7 @@ def rebind(
     if sandbox:
         choose_sandbox()
     settings = current_settings()
-    from pipelines.runtime import ConfigurationError, open_destination  # noqa: PLC0415
+    from pipelines.runtime import open_destination  # noqa: PLC0415
 
     try:
         with Ledger.open(settings.ledger_url) as ledger:

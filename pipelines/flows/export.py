@@ -19,42 +19,30 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from audiences.errors import DestinationError
-from audiences.ledger import AudienceState, ExportRecord, LedgerError, LegalRecord
+from audiences.ledger import AudienceState, ExportRecord, LegalRecord
 from audiences.registry import platform
 from pipelines.admission import ExportParameters, admit_export
 from pipelines.console.sent import sent_recorder
+from pipelines.errors import ProductError, is_identifier_free
 from pipelines.flows.runs import close_crashed_run
 from pipelines.lease import Heartbeat, LeasedDestination, LeaseLost, LeaseTerms
 from pipelines.legal import LegalBasis, eligibility_query, without_consent_query
-from pipelines.lifecycle import REFUSED, EndpointMismatch
+from pipelines.lifecycle import REFUSED
 from pipelines.progress import current_reporter
 from pipelines.runtime import (
     BoundDestination,
-    ConfigurationError,
     Runtime,
     utc_now,
 )
 from pipelines.settings import Settings, load_settings
-from pipelines.sources import SourceError, open_source
-from pipelines.spool import SpoolUnavailable
+from pipelines.sources import open_source
 from pipelines.summary import summary_markdown
 from pipelines.upload import NothingToUpload, upload_seed
 
-SAFE_ERRORS = (
-    DestinationError,
-    SourceError,
-    NothingToUpload,
-    LedgerError,
-    ConfigurationError,
-    LeaseLost,
-    EndpointMismatch,
-    SpoolUnavailable,
-)
 """Errors whose messages are written to carry no identifier."""
 
 
-class ExportFailed(Exception):
+class ExportFailed(ProductError):
     """The export stopped; the message says why, in words safe to store."""
 
 
@@ -67,9 +55,9 @@ def identifier_boundary(step: str) -> Iterator[None]:
     """
     try:
         yield
-    except SAFE_ERRORS:
-        raise
     except Exception as error:
+        if is_identifier_free(error):
+            raise
         raise ExportFailed(
             f"{step} failed with an unexpected {type(error).__name__} "
             "(details withheld: they may contain personal data)"

@@ -17,6 +17,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.events import emit_event
 
 from audiences.registry import PLATFORMS
+from pipelines.errors import ProductError
 from pipelines.flows.export import advance_task
 from pipelines.reconcile import Attention, ReconcileReport, reconcile
 from pipelines.runtime import open_destination, open_runtime, utc_now
@@ -27,7 +28,7 @@ OVERDUE_EVENT = "audience-export.seed.overdue"
 """Emitted for every export whose seed needs a person (overdue, refused, bound elsewhere)."""
 
 
-class ReconcileFailed(Exception):
+class ReconcileFailed(ProductError):
     """Some exports need attention; the message lists them and what to do."""
 
 

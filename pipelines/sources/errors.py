@@ -16,10 +16,12 @@ import re
 
 import adbc_driver_manager
 
+from pipelines.errors import ProductError
+
 WITHHELD = "its own message is withheld, as it may quote data"
 
 
-class SourceError(Exception):
+class SourceError(ProductError):
     """The source cannot be read; the message is the product's own words, never a row's value."""
 
 
