@@ -7,6 +7,7 @@ PYTHON ?= python3
 .PHONY: demo test lint install
 
 $(VENV)/.installed: pyproject.toml
+	bash .ci/system-packages build
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
@@ -24,4 +25,5 @@ lint: $(VENV)/.installed
 	$(BIN)/lint-imports
 
 test: lint
+	bash .ci/system-packages browser
 	$(BIN)/pytest
