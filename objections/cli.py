@@ -32,7 +32,14 @@ from objections.journal import Deed, write
 from objections.model import Channel, Objection, Scope, Status, VerificationMethod, parse_time
 from objections.register import Register
 from objections.store import shown_url
-from objections.transfer import EXPORT_COLUMNS, export_row, read_import, received_time, write_csv
+from objections.transfer import (
+    EXPORT_COLUMNS,
+    export_decrypted,
+    export_row,
+    read_import,
+    received_time,
+    write_csv,
+)
 
 _T = TypeVar("_T")
 _SHOWN_ADDRESS = 320
@@ -343,21 +350,18 @@ class _Commands:
         """Every objection with its decrypted address, for the privacy officer (journaled)."""
         if not (reason and reason.strip()):
             _fail("say why the register is decrypted (--reason); it is journaled")
+        who = by or getpass.getuser()
         with self._register() as opened:
-            items = opened.objections(with_address=True)
-            write(
-                opened.engine,
-                by or getpass.getuser(),
-                Deed.REGISTER_EXPORTED,
-                reason=reason,
-                detail=f"{len(items)} objections decrypted by the command line",
-            )
-        if output is None:
-            write_csv(items, sys.stdout)
-            return
-        descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", newline="", encoding="utf-8") as stream:
-            count = write_csv(items, stream)
+            if output is None:
+                export_decrypted(
+                    opened, sys.stdout, by=who, reason=reason, channel="the command line"
+                )
+                return
+            descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w", newline="", encoding="utf-8") as stream:
+                count = export_decrypted(
+                    opened, stream, by=who, reason=reason, channel="the command line"
+                )
         typer.echo(f"exported {count} objections to {output}", err=True)
 
     def stats(self) -> None:

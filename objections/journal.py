@@ -7,6 +7,7 @@ callers give ids, counts and the officer's own words (a reason).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -16,6 +17,14 @@ from sqlalchemy import Connection, Engine, insert, select
 from objections.schema import officer_log
 
 MAX_TEXT = 1000
+
+Clock = Callable[[], datetime]
+"""What tells sessions and links the time (tests pass one they can move)."""
+
+
+def utc_now() -> datetime:
+    """The real clock, in UTC."""
+    return datetime.now(UTC)
 
 
 class Deed(StrEnum):
@@ -63,9 +72,7 @@ def write(
     detail: str | None = None,
 ) -> Entry:
     """Append one entry (in ``target``'s transaction when it is a connection)."""
-    entry = Entry(
-        datetime.now(UTC), actor[:200], deed, objection_id, export_id, _cut(reason), _cut(detail)
-    )
+    entry = Entry(utc_now(), actor[:200], deed, objection_id, export_id, _cut(reason), _cut(detail))
     statement = insert(officer_log).values(
         at=entry.at,
         actor=entry.actor,

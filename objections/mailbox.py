@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import insert, select, update
 
 from objections.errors import TransitionRefusedError
+from objections.journal import Clock, utc_now
 from objections.model import Action, Objection, Status, VerificationMethod
 from objections.register import Register
 from objections.schema import mailbox_tokens
@@ -36,7 +37,7 @@ def issue_link_token(register: Register, objection_id: int, *, by: str, lifetime
             "can be verified"
         )
     token = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
+    now = utc_now()
     with register.engine.begin() as connection:
         connection.execute(
             insert(mailbox_tokens).values(
@@ -60,10 +61,12 @@ def issue_link_token(register: Register, objection_id: int, *, by: str, lifetime
     return token
 
 
-def redeem_link_token(register: Register, token: str) -> Objection | None:
+def redeem_link_token(
+    register: Register, token: str, *, clock: Clock = utc_now
+) -> Objection | None:
     """Verify the token's objection by mailbox control; None for an unknown, used or
     expired token (the caller shows one answer for all three)."""
-    now = datetime.now(UTC)
+    now = clock()
     digest = _digest(token)
     with register.engine.begin() as connection:
         objection_id = connection.scalar(

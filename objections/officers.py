@@ -12,7 +12,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from argon2 import PasswordHasher
@@ -20,7 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from objections.errors import RegisterError
-from objections.journal import Deed, write
+from objections.journal import Clock, Deed, utc_now, write
 from objections.schema import login_failures, officer_sessions, officers
 
 MIN_PASSWORD = 12
@@ -74,11 +74,17 @@ class Accounts:
     """The console's accounts and sessions, in the register's database."""
 
     def __init__(
-        self, engine: Engine, *, idle: timedelta, throttle: Throttle | None = None
+        self,
+        engine: Engine,
+        *,
+        idle: timedelta,
+        throttle: Throttle | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         self._engine = engine
         self._idle = idle
         self._throttle = throttle or Throttle()
+        self._clock = clock
 
     def add(self, name: str, role: Role, password: str, *, by: str) -> None:
         """Create an account; refused for a taken or malformed name or a short password."""
@@ -96,7 +102,7 @@ class Accounts:
                     name=name,
                     role=role.value,
                     password_hash=_HASHER.hash(password),
-                    created_at=datetime.now(UTC),
+                    created_at=self._clock(),
                 )
             )
             write(connection, by, Deed.ACCOUNT_CREATED, detail=f"{name} as {role.value}")
@@ -108,7 +114,7 @@ class Accounts:
 
     def sign_in(self, name: str, password: str, *, client: str) -> Session:
         """A new session, or :class:`SignInRefused` (journaled either way)."""
-        now = datetime.now(UTC)
+        now = self._clock()
         with self._engine.begin() as connection:
             row = connection.execute(select(officers).where(officers.c.name == name)).first()
             account = row.name if row is not None else None
@@ -169,7 +175,7 @@ class Accounts:
 
     def session(self, token: str) -> Session | None:
         """The live session of ``token``, its idle clock restarted; None when unknown or idle."""
-        now = datetime.now(UTC)
+        now = self._clock()
         digest = _digest(token)
         with self._engine.begin() as connection:
             row = connection.execute(

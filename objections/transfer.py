@@ -6,11 +6,15 @@ import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from objections.canonical import InvalidAddress, canonical_key
 from objections.errors import RegisterError
+from objections.journal import Deed, write
 from objections.model import Channel, NewObjection, Objection, Scope, parse_time
+
+if TYPE_CHECKING:
+    from objections.register import Register
 
 EXPORT_COLUMNS = (
     "id",
@@ -233,3 +237,24 @@ def write_csv(objections: Iterable[Objection], stream: TextIO) -> int:
         writer.writerow(export_row(item))
         count += 1
     return count
+
+
+def export_decrypted(
+    register: Register, stream: TextIO, *, by: str, reason: str | None, channel: str
+) -> int:
+    """Decrypt the whole register into ``stream`` as CSV; journaled with who, why and where.
+
+    The one implementation behind ``objections export`` and the console's export:
+    an empty reason is refused before anything is decrypted.
+    """
+    if not (reason and reason.strip()):
+        raise RegisterError("say why the register is decrypted: it is journaled")
+    items = register.objections(with_address=True)
+    write(
+        register.engine,
+        by,
+        Deed.REGISTER_EXPORTED,
+        reason=reason,
+        detail=f"{len(items)} objections decrypted by {channel}",
+    )
+    return write_csv(items, stream)

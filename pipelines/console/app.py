@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from audiences.ledger import Ledger
 from objections.officers import Accounts, Session, SignInRefused
 from objections.register import Register
-from pipelines.console import ledger_pages, objection_pages
+from pipelines.console import ledger_pages, objection_pages, register_export
 from pipelines.console.web import (
     COOKIE,
     Desk,
@@ -83,6 +83,7 @@ def build_app(settings: Settings) -> Starlette:
         Route("/", home),
         Route("/login", sign_in, methods=["GET", "POST"]),
         Route("/logout", guarded(sign_out), methods=["POST"]),
+        *register_export.ROUTES,
         *objection_pages.ROUTES,
         *ledger_pages.ROUTES,
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),

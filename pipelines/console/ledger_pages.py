@@ -16,7 +16,7 @@ from objections.canonical import InvalidAddress
 from objections.journal import Deed, Entry, last, read, write
 from objections.officers import Session
 from pipelines.console.sent import lookup_sent
-from pipelines.console.web import Desk, form_text, guarded, render
+from pipelines.console.web import Desk, form_text, guarded, problem, render
 
 _REPORTED = frozenset({Deed.ADDRESS_REVEALED, Deed.REGISTER_EXPORTED, Deed.DECIDED})
 
@@ -67,14 +67,7 @@ async def lookup_form(request: Request, desk: Desk, session: Session) -> Respons
 async def lookup(request: Request, desk: Desk, session: Session) -> Response:
     reason = await form_text(request, "reason")
     if not reason:
-        return render(
-            request,
-            "message.html",
-            session,
-            400,
-            title="Refused",
-            message="say why you look this address up: it is journaled",
-        )
+        return problem(request, session, "say why you look this address up: it is journaled")
     try:
         answer = lookup_sent(
             desk.register,
@@ -83,14 +76,7 @@ async def lookup(request: Request, desk: Desk, session: Session) -> Response:
             retention_days=desk.console.sent_index_days,
         )
     except InvalidAddress as error:
-        return render(
-            request,
-            "message.html",
-            session,
-            400,
-            title="Refused",
-            message=f"not a usable e-mail address: {error.reason}",
-        )
+        return problem(request, session, f"not a usable e-mail address: {error.reason}")
     write(
         desk.register.engine,
         session.officer,

@@ -19,7 +19,7 @@ from objections.model import Channel, Scope, Status, VerificationMethod
 from objections.officers import Session
 from objections.transfer import read_import
 from pipelines.console.mail import MailError, mail_link
-from pipelines.console.web import Desk, form_text, guarded, render
+from pipelines.console.web import Desk, form_text, guarded, problem, render
 
 _OFFICER_METHODS = {
     method.value: method
@@ -27,10 +27,6 @@ _OFFICER_METHODS = {
     if method is not VerificationMethod.MAILBOX_CONTROL
 }
 """Methods an officer may record; mailbox control only the mailed link proves."""
-
-
-def _problem(request: Request, session: Session, why: str, status: int = 400) -> Response:
-    return render(request, "message.html", session, status, title="Refused", message=why)
 
 
 async def queue(request: Request, desk: Desk, session: Session) -> Response:
@@ -68,9 +64,9 @@ async def add(request: Request, desk: Desk, session: Session) -> Response:
             scope=Scope.chosen(await form_text(request, "scope") or "all", _platforms(desk)),
         )
     except InvalidAddress as error:
-        return _problem(request, session, f"not a usable e-mail address: {error.reason}")
+        return problem(request, session, f"not a usable e-mail address: {error.reason}")
     except (RegisterError, ValueError):
-        return _problem(request, session, "choose a channel and a valid scope")
+        return problem(request, session, "choose a channel and a valid scope")
     write(
         desk.register.engine,
         session.officer,
@@ -84,11 +80,11 @@ async def add(request: Request, desk: Desk, session: Session) -> Response:
 async def import_csv(request: Request, desk: Desk, session: Session) -> Response:
     upload = (await request.form()).get("file")
     if not isinstance(upload, UploadFile):
-        return _problem(request, session, "choose a CSV file")
+        return problem(request, session, "choose a CSV file")
     try:
         parsed = read_import(io.BytesIO(await upload.read()), _platforms(desk))
     except RegisterError as error:
-        return _problem(request, session, f"the file was not imported: {error}")
+        return problem(request, session, f"the file was not imported: {error}")
     results = desk.register.add_many(parsed.entries, by=session.officer)
     repeats = sum(result.duplicate for result in results)
     write(
@@ -113,7 +109,7 @@ async def detail(request: Request, desk: Desk, session: Session) -> Response:
     try:
         return _detail_page(request, desk, session, objection_id, reveal=False)
     except RegisterError as error:
-        return _problem(request, session, str(error), 404)
+        return problem(request, session, str(error), 404)
 
 
 def _detail_page(
@@ -149,9 +145,9 @@ async def decide(request: Request, desk: Desk, session: Session) -> Response:
                 objection_id, by=session.officer, note=note, four_eyes=desk.console.four_eyes
             )
         else:
-            return _problem(request, session, "unknown decision", 404)
+            return problem(request, session, "unknown decision", 404)
     except RegisterError as error:
-        return _problem(request, session, str(error), 409)
+        return problem(request, session, str(error), 409)
     write(
         desk.register.engine,
         session.officer,
@@ -175,7 +171,7 @@ async def send_link(request: Request, desk: Desk, session: Session) -> Response:
             desk.smtp, to=address, link=f"{_public_url(request, desk)}/verify/{token}", hours=hours
         )
     except (RegisterError, MailError) as error:
-        return _problem(request, session, str(error), 409)
+        return problem(request, session, str(error), 409)
     write(
         desk.register.engine,
         session.officer,
@@ -190,11 +186,11 @@ async def reveal(request: Request, desk: Desk, session: Session) -> Response:
     objection_id = int(request.path_params["objection_id"])
     reason = await form_text(request, "reason")
     if not reason:
-        return _problem(request, session, "say why the address is revealed: it is journaled")
+        return problem(request, session, "say why the address is revealed: it is journaled")
     try:
         desk.register.get(objection_id)
     except RegisterError as error:
-        return _problem(request, session, str(error), 404)
+        return problem(request, session, str(error), 404)
     write(
         desk.register.engine,
         session.officer,

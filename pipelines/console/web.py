@@ -63,6 +63,13 @@ def render(
     )
 
 
+def problem(
+    request: Request, session: Session | None, why: str, status_code: int = 400
+) -> HTMLResponse:
+    """A refusal page saying why, in the product's own words."""
+    return render(request, "message.html", session, status_code, title="Refused", message=why)
+
+
 def refused(request: Request, session: Session | None, why: str) -> HTMLResponse:
     """403, journaled when someone is signed in."""
     if session is not None:

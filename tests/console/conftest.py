@@ -1,4 +1,5 @@
-"""The console served for real (uvicorn in a thread), a local SMTP server, and one Chromium.
+"""The console served for real (uvicorn in a thread, on SQLite and on PostgreSQL), a local
+SMTP server, one Chromium, and a record of every response the browser received.
 
 Chromium is Debian's package (``/usr/bin/chromium``): Playwright's own browser
 download is not reachable here. In CI (``CI=true``) a missing browser fails the
@@ -11,7 +12,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email import message_from_bytes
@@ -21,7 +22,7 @@ from typing import Any
 import pytest
 import uvicorn
 from aiosmtpd.controller import Controller
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Error, Response, sync_playwright
 
 from objections.officers import Accounts, Role
 from objections.register import Register
@@ -65,23 +66,41 @@ class Console:
     settings: Settings
 
 
-@pytest.fixture
-def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mailbox: Mailbox) -> Iterator[Console]:
-    """A register with three accounts and the console serving it."""
+ACCOUNTS = (
+    ("olga", Role.OFFICER),
+    ("otto", Role.OFFICER),
+    ("remi", Role.REVIEWER),
+    ("vic", Role.VIEWER),
+)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def console(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    mailbox: Mailbox,
+) -> Iterator[Console]:
+    """A register with four accounts and the console serving it; register and ledger in
+    SQLite files, or both in one fresh PostgreSQL database."""
     port = free_port()
-    for name, value in {
+    chosen = {
         "HOME": str(tmp_path / "home"),
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(mailbox.port),  # type: ignore[attr-defined]
         "SMTP_STARTTLS": "false",
         "CONSOLE_PORT": str(port),
-    }.items():
+    }
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+        chosen |= {"OBJECTIONS_URL": url, "LEDGER_URL": url}
+    for name, value in chosen.items():
         monkeypatch.setenv(f"AUDIENCE_EXPORT_{name}", value)
     settings = load_settings(None)
     with Register.init(settings.register_config, create_keys=True) as register:
         accounts = Accounts(register.engine, idle=timedelta(minutes=15))
-        for name, role in (("olga", Role.OFFICER), ("rémi", Role.REVIEWER), ("vic", Role.VIEWER)):
-            accounts.add(name.replace("é", "e"), role, PASSWORD, by="test")
+        for name, role in ACCOUNTS:
+            accounts.add(name, role, PASSWORD, by="test")
     server = uvicorn.Server(
         uvicorn.Config(build_app(settings), host="127.0.0.1", port=port, log_level="warning")
     )
@@ -93,6 +112,40 @@ def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mailbox: Mailbox) -
     yield Console(f"http://127.0.0.1:{port}", settings)
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@dataclass
+class Served:
+    """Every response the browser received with a body: (method, URL, body).
+
+    Redirects and downloads have no body here; a download is read from its file.
+    """
+
+    bodies: list[tuple[str, str, bytes]] = field(default_factory=list)
+
+    def record(self, response: Response) -> None:
+        try:
+            body = response.body()
+        except Error:
+            return
+        self.bodies.append((response.request.method, response.url, body))
+
+
+@pytest.fixture
+def served() -> Served:
+    return Served()
+
+
+@pytest.fixture
+def new_page(browser: Any, served: Served) -> Callable[[], Any]:
+    """A page in a fresh browser context (its own cookies) whose responses are recorded."""
+
+    def opened() -> Any:
+        context = browser.new_context()
+        context.on("response", served.record)
+        return context.new_page()
+
+    return opened
 
 
 @pytest.fixture(scope="session")

@@ -1,26 +1,35 @@
 """The officer's console in a real browser: sign-in, throttling, add, mailbox verification,
-four eyes, CSRF, roles, "was this address sent?", the audit report, and canary scans."""
+four eyes, CSRF, roles, revealing an address, exporting the register, "was this address
+sent?", the audit report, and canary scans of the databases, every response and the logs."""
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import re
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
+from sqlalchemy import MetaData, create_engine, select
 
 from audiences.ledger import ExportRequest, Ledger
 from objections.canonical import canonical_key
 from objections.register import Register
 from pipelines.console.sent import sent_recorder
 from pipelines.prepare import UploadBatch
-from tests.console.conftest import PASSWORD, Console, Mailbox
+from tests.console.conftest import PASSWORD, Console, Mailbox, Served
+from tests.fixtures.canary import IdentifierScanner
 
 DOCS = Path(__file__).parents[2] / "docs"
 OBJECTOR = "Jeanne.Objecte+news@gmail.com"
 UPLOADED = "paul.uploaded@example.org"
+CANARIES = IdentifierScanner.of(
+    [OBJECTOR, UPLOADED, canonical_key(OBJECTOR), canonical_key(UPLOADED)]
+)
+"""Both addresses in every spelling the product handles, and their plain SHA-256."""
 
 
 def sign_in(page: Any, console: Console, name: str, password: str = PASSWORD) -> None:
@@ -45,8 +54,42 @@ def uploaded_by_an_export(console: Console) -> str:
         return record.export_id
 
 
-def test_the_officers_journey(browser: Any, console: Console, mailbox: Mailbox) -> None:
-    officer = browser.new_context().new_page()
+def post_as(page: Any, url: str, **fields: str) -> requests.Response:
+    """A POST outside the browser with the page's session cookie and CSRF token."""
+    token = page.locator("input[name=csrf]").first.get_attribute("value")
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    return requests.post(url, data={"csrf": token, **fields}, cookies=cookies, timeout=10)
+
+
+def stored_bytes(console: Console) -> Iterator[tuple[str, bytes]]:
+    """Every value of every table of the register and the ledger (either backend), and the
+    SQLite files themselves (their free pages too)."""
+    for url in {console.settings.register_config.url, console.settings.ledger_url}:
+        engine = create_engine(url)
+        tables = MetaData()
+        tables.reflect(engine)
+        with engine.connect() as connection:
+            for table in tables.sorted_tables:
+                for row in connection.execute(select(table)):
+                    for value in row:
+                        raw = value if isinstance(value, bytes) else str(value).encode()
+                        yield f"{url.split('/')[-1]} {table.name}", raw
+        engine.dispose()
+    for path in Path(console.settings.home).glob("*.sqlite*"):
+        yield str(path), path.read_bytes()
+
+
+def test_the_officers_journey(
+    new_page: Callable[[], Any],
+    console: Console,
+    mailbox: Mailbox,
+    served: Served,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.WARNING, logger="mail.log")  # the test's SMTP server, not ours
+    officer = new_page()
     # Wrong passwords are throttled: the sixth try is refused even with the right one.
     for _ in range(5):
         sign_in(officer, console, "olga", "wrong password!")
@@ -54,8 +97,8 @@ def test_the_officers_journey(browser: Any, console: Console, mailbox: Mailbox) 
     sign_in(officer, console, "olga")
     assert "too many failed sign-ins" in officer.content()
 
-    other = browser.new_context(extra_http_headers={"X-Forwarded-For": "x"}).new_page()
-    sign_in(other, console, "rémi".replace("é", "e"))
+    other = new_page()
+    sign_in(other, console, "remi")
     assert other.url.endswith("/objections")
 
     # Add → it appears in the queue → the verification mail's link verifies it.
@@ -68,6 +111,7 @@ def test_the_officers_journey(browser: Any, console: Console, mailbox: Mailbox) 
     assert OBJECTOR not in other.content()
     other.goto(f"{console.url}/objections")
     assert "T-77" in other.inner_text("#queue")
+    assert other.locator("#export-register").count() == 0
     other.screenshot(path=str(DOCS / "console-queue.png"), full_page=True)
     other.goto(objection_url)
     other.click("#mail-link button")
@@ -75,7 +119,7 @@ def test_the_officers_journey(browser: Any, console: Console, mailbox: Mailbox) 
     body = mailbox.messages[0].get_payload(decode=True).decode()
     link = re.search(r"http://\S+/verify/\S+", body)
     assert link is not None
-    subject = browser.new_context().new_page()
+    subject = new_page()
     subject.goto(link.group(0))
     subject.click("button:has-text('Confirm')")
     assert "Your mailbox is confirmed" in subject.content()
@@ -101,19 +145,31 @@ def test_the_officers_journey(browser: Any, console: Console, mailbox: Mailbox) 
     )
     assert forged.status_code == 403
 
-    # A viewer cannot reveal an address.
-    viewer = browser.new_context().new_page()
+    # A viewer cannot reveal an address; neither a viewer nor a reviewer exports the register.
+    viewer = new_page()
     sign_in(viewer, console, "vic")
-    token = viewer.locator("input[name=csrf]").first.get_attribute("value")
-    viewer_cookies = {c["name"]: c["value"] for c in viewer.context.cookies()}
-    denied = requests.post(
-        f"{objection_url}/reveal",
-        data={"csrf": token, "reason": "curious"},
-        cookies=viewer_cookies,
-        timeout=10,
-    )
-    assert denied.status_code == 403
-    assert OBJECTOR not in denied.text
+    denied = [
+        post_as(viewer, f"{objection_url}/reveal", reason="curious"),
+        post_as(viewer, f"{console.url}/objections/export", reason="curious"),
+        post_as(other, f"{console.url}/objections/export", reason="curious"),
+    ]
+    assert [answer.status_code for answer in denied] == [403, 403, 403]
+
+    # The second officer reveals the address, with a reason, and exports the register.
+    chief = new_page()
+    sign_in(chief, console, "otto")
+    chief.goto(objection_url)
+    chief.fill("#reveal input[name=reason]", "R-9: the person asked which address we hold")
+    chief.click("#reveal button")
+    assert chief.inner_text("#address") == OBJECTOR
+    chief.goto(f"{console.url}/objections")
+    chief.fill("#export-register input[name=reason]", "R-10: annual register review")
+    with chief.expect_download() as download:
+        chief.click("#export-register button")
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    assert exported.splitlines()[0].startswith("id,address,")
+    assert OBJECTOR in exported
+    download.value.delete()
 
     # The lookup finds the uploaded address, not the suppressed one.
     export_id = uploaded_by_an_export(console)
@@ -128,18 +184,37 @@ def test_the_officers_journey(browser: Any, console: Console, mailbox: Mailbox) 
     other.click("#lookup button")
     assert "Not found" in other.inner_text("#answer")
 
-    # Today's audit report lists the export and the reveal with its reason.
+    # Today's audit report lists the export, the reveal and the register export, with reasons.
     other.goto(f"{console.url}/report")
     report = other.inner_text("main")
     assert export_id in report
+    deeds = other.inner_text("#report-deeds")
+    assert "address_revealed" in deeds
+    assert "R-9: the person asked which address we hold" in deeds
+    assert "register_exported" in deeds
+    assert "R-10: annual register review" in deeds
     other.screenshot(path=str(DOCS / "console-report.png"), full_page=True)
+    with other.expect_download() as report_csv:
+        other.click("a:has-text('CSV')")
+    audit_csv = Path(report_csv.value.path()).read_bytes()
+    report_csv.value.delete()
+    assert b"R-10: annual register review" in audit_csv
 
-    # Canaries: no address nor plain hash in the databases or the pages served.
-    plain_hash = hashlib.sha256(OBJECTOR.lower().encode()).hexdigest().encode()
-    home = Path(console.settings.home)
-    for path in home.glob("*.sqlite"):
-        content = path.read_bytes()
-        for canary in (OBJECTOR.encode(), OBJECTOR.lower().encode(), UPLOADED.encode(), plain_hash):
-            assert canary not in content, path
-    assert OBJECTOR not in report
-    assert UPLOADED not in report
+    # Canaries: no address nor plain hash in the databases, in any response but the reveal
+    # asked for, nor in the logs.
+    hits = [hit for where, raw in stored_bytes(console) for hit in CANARIES.scan_bytes(where, raw)]
+    assert hits == []
+    revealed = [body for method, url, body in served.bodies if url.endswith("/reveal")]
+    assert len(revealed) == 1
+    assert CANARIES.scan_bytes("the reveal", revealed[0])  # the scanner sees an address
+    pages = [
+        (f"{method} {url}", body)
+        for method, url, body in served.bodies
+        if not url.endswith("/reveal")
+    ]
+    assert len(pages) > 30
+    pages += [(f"refused {answer.url}", answer.content) for answer in [forged, *denied]]
+    pages += [("the audit report's CSV", audit_csv)]
+    assert [hit for where, body in pages for hit in CANARIES.scan_bytes(where, body)] == []
+    logs = caplog.text + "".join(capfd.readouterr())
+    assert CANARIES.scan_bytes("logs", logs.encode()) == []
