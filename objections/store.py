@@ -35,6 +35,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from objections.errors import RegisterMissingError
 from objections.migrations import MIGRATION_NOTES
@@ -80,8 +81,11 @@ def connect(url: str, *, create: bool = False) -> Engine:
 
 
 def shown_url(url: str) -> str:
-    """``url`` as the register's messages show it: password hidden."""
-    return make_url(url).render_as_string(hide_password=True)
+    """``url`` as messages show it: password hidden (the pipeline uses it for every store)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "an unparsable URL"
 
 
 def _existing_file(url: URL, path: Path) -> URL:

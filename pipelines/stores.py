@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from audiences.ledger import Ledger, LedgerError
 from objections.errors import RegisterError
 from objections.register import Register
+from objections.store import shown_url
 from pipelines.settings import Settings
 
 
@@ -20,7 +20,7 @@ def open_ledger(settings: Settings) -> Iterator[Ledger]:
     try:
         ledger = Ledger.open(settings.ledger_url)
     except (OSError, SQLAlchemyError) as error:
-        where = display_url(settings.ledger_url)
+        where = shown_url(settings.ledger_url)
         raise LedgerError(f"cannot open the ledger at {where}: {describe_cause(error)}") from None
     with ledger:
         yield ledger
@@ -39,18 +39,10 @@ def open_register(settings: Settings) -> Register:
     try:
         return Register.open(config)
     except (OSError, SQLAlchemyError) as error:
-        where = display_url(config.url)
+        where = shown_url(config.url)
         raise RegisterError(
             f"cannot open the objection register at {where}: {describe_cause(error)}"
         ) from None
-
-
-def display_url(url: str) -> str:
-    """A database URL with its password hidden."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "an unparsable URL"
 
 
 def describe_cause(error: Exception) -> str:
