@@ -120,3 +120,7 @@ class Platform:
     start_sandbox: Callable[[SandboxKnobs], EmbeddedSandbox]
     sandbox_command: Callable[..., None]
     """The ``audience-export sandbox`` command that serves this platform's sandbox."""
+    lookalike_ratios: tuple[float, ...] = ()
+    """Every lookalike size the platform accepts, if they can be listed (the run form's choices)."""
+    audience_manager_url: Callable[[str], str] | None = None
+    """The page of the platform's UI listing an ad account's audiences, if it has one."""

@@ -16,8 +16,9 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from sqlalchemy.exc import SQLAlchemyError
 
 from audiences.ledger import AudienceState, ExportRecord, ExportRequest, Ledger, LedgerError
@@ -54,29 +55,81 @@ class RunRefused(ProductError):
         self.record = record
 
 
+def _form_schema(kind: str, description: str, **rules: object) -> WithJsonSchema:
+    """A field's schema for the run form and the Prefect server: type, rules, no ``null``.
+
+    Leaving a field out means the setting. The rules are declared here, for
+    the server to refuse a bad run at creation; in this process they are
+    checked by :func:`resolve_request`, which records a refusal as given.
+    """
+    return WithJsonSchema({"type": kind, "description": description, **rules})
+
+
+def _without_null_defaults(schema: dict[str, Any]) -> None:
+    """A form field left empty means the setting: no ``null`` offered as its default."""
+    for field in schema["properties"].values():
+        if "default" in field and field["default"] is None:
+            del field["default"]
+
+
+def _ratio_rules() -> dict[str, object]:
+    """The lookalike sizes every platform accepts, as choices when every platform lists them."""
+    listed = [entry.lookalike_ratios for entry in PLATFORMS.values()]
+    if all(listed):
+        return {"enum": sorted({ratio for ratios in listed for ratio in ratios})}
+    return {"exclusiveMinimum": 0, "maximum": 1}
+
+
 class ExportParameters(BaseModel):
     """An export as asked for — the flow's one parameter and the CLI's options.
 
-    ``None`` means the setting. Values are checked by :func:`resolve_request`,
-    so that a refused request is recorded in the ledger as given.
+    A field left out means the setting. Its JSON schema (the Prefect run form,
+    and the server with ``enforce_parameter_schema``) lists the destinations
+    and sizes of the registry and bounds the country and seed age, so that a
+    bad run is refused at creation. In this process values are checked by
+    :func:`resolve_request`, so that a refused request is recorded in the
+    ledger as given.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_without_null_defaults)
 
-    destination: str | None = Field(
-        default=None, description="Ad platform (a name of the registry); default: the setting."
-    )
-    ad_account: str | None = Field(default=None, description="Ad account id; default: the setting.")
-    country: str | None = Field(
-        default=None, description="ISO 3166-1 alpha-2 country of the lookalike, e.g. FR."
-    )
-    ratio: float | None = Field(
-        default=None, description="Lookalike size, as the platform takes it (Meta: 0.01 to 0.20)."
-    )
+    destination: Annotated[
+        str | None,
+        _form_schema("string", "Ad platform; default: the setting.", enum=list(PLATFORMS)),
+    ] = None
+    ad_account: Annotated[
+        str | None, _form_schema("string", "Ad account id; default: the setting.", minLength=1)
+    ] = None
+    country: Annotated[
+        str | None,
+        _form_schema(
+            "string",
+            "ISO 3166-1 alpha-2 country of the lookalike, in capitals, e.g. FR.",
+            pattern="^[A-Z]{2}$",
+        ),
+    ] = None
+    ratio: Annotated[
+        float | None,
+        _form_schema(
+            "number",
+            "Lookalike size as a share of the country's population: 0.01 is 1%.",
+            **_ratio_rules(),
+        ),
+    ] = None
     dry_run: bool = Field(default=False, description="Count what would be uploaded; send nothing.")
-    max_seed_age_hours: float | None = Field(
-        default=None, description="Delete the seed at the latest this long after its creation."
-    )
+    max_seed_age_hours: Annotated[
+        float | None,
+        _form_schema(
+            "number",
+            "Delete the seed at the latest this many hours after its creation.",
+            exclusiveMinimum=0,
+            maximum=MAX_SEED_AGE_HOURS,
+        ),
+    ] = None
+
+
+AS_CONFIGURED = ExportParameters()
+"""Every field from the settings."""
 
 
 def resolve_request(settings: Settings, parameters: ExportParameters) -> ExportRequest:

@@ -200,6 +200,14 @@ class LegalSettings(Section):
     )
 
 
+class NotifySettings(Section):
+    """Where people are told (``audience-export prefect setup``)."""
+
+    webhook_url: SecretStr | None = Field(
+        default=None, description="Webhook notified of failures, overdue seeds, ready lookalikes."
+    )
+
+
 class SandboxSettings(Section):
     """How the in-process sandboxes behave when chosen (``--sandbox``)."""
 
@@ -233,6 +241,7 @@ class CoreSettings(BaseSettings):
     ledger: LedgerSettings = LedgerSettings()
     export: ExportSettings = ExportSettings()
     sandbox: SandboxSettings = SandboxSettings()
+    notify: NotifySettings = NotifySettings()
     console: ConsoleSettings = ConsoleSettings()
     smtp: SmtpSettings = SmtpSettings()
     legal: dict[str, LegalSettings] = Field(

@@ -15,6 +15,13 @@ from audiences.platform import EmbeddedSandbox, Platform, SandboxKnobs
 MIN_SEED_SIZE = 100
 """Meta needs at least 100 matched people from one country to build a lookalike."""
 SANDBOX_AD_ACCOUNT = "1000000000000001"
+LOOKALIKE_RATIOS = tuple(percent / 100 for percent in range(1, 21))
+"""0.01 to 0.20 in steps of 0.01 (``RULES.md``, lookalike spec)."""
+
+
+def audience_manager_url(account: str) -> str:
+    """Ads Manager's audience list of ``account`` (``RULES.md``, Ads Manager links)."""
+    return f"https://adsmanager.facebook.com/adsmanager/audiences?act={account}"
 
 
 def _open(config: MetaConfig) -> Destination:
@@ -52,4 +59,6 @@ META = Platform(
     open=_open,
     start_sandbox=_start_sandbox,
     sandbox_command=sandbox,
+    lookalike_ratios=LOOKALIKE_RATIOS,
+    audience_manager_url=audience_manager_url,
 )

@@ -12,6 +12,7 @@ from pipelines.cli import (  # noqa: F401 - they register
     export,
     legal,
     objections,
+    prefect_setup,
     sandbox,
 )
 from pipelines.cli.app import app

@@ -13,17 +13,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
+from typing import cast
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
+from prefect.states import Completed
 
 from audiences.ledger import AudienceState, ExportRecord, LegalRecord
 from audiences.registry import platform
-from pipelines.admission import ExportParameters, admit_export
+from pipelines.admission import AS_CONFIGURED, ExportParameters, admit_export
 from pipelines.console.sent import sent_recorder
 from pipelines.errors import ProductError, is_identifier_free
+from pipelines.flows.events import announce_ready, was_ready
+from pipelines.flows.naming import export_run_name
 from pipelines.flows.runs import close_crashed_run
 from pipelines.lease import Heartbeat, LeasedDestination, LeaseLost, LeaseTerms
 from pipelines.legal import LegalBasis, eligibility_query, without_consent_query
@@ -40,6 +45,10 @@ from pipelines.summary import summary_markdown
 from pipelines.upload import NothingToUpload, upload_seed
 
 """Errors whose messages are written to carry no identifier."""
+
+
+WAITING = "Waiting for platform"
+"""The name of the Completed state of an export the platform has not finished."""
 
 
 class ExportFailed(ProductError):
@@ -112,6 +121,7 @@ def advance_task(
     runtime: Runtime, bound: BoundDestination, export_id: str, lease_owner: str | None = None
 ) -> ExportRecord:
     """Wait for matching, create the lookalike, delete the seed, verify — as far as possible now."""
+    ready_before = was_ready(runtime.ledger, export_id)
     with identifier_boundary("the lookalike and deletion steps"):
         lifecycle = runtime.lifecycle(
             bound,
@@ -119,7 +129,10 @@ def advance_task(
             on_stopped_run=close_crashed_run,
             spools=runtime.spools(),
         )
-        return lifecycle.advance_until_blocked(runtime.ledger.get(export_id))
+        record = lifecycle.advance_until_blocked(runtime.ledger.get(export_id))
+    if not ready_before and was_ready(runtime.ledger, export_id):
+        announce_ready(record)
+    return record
 
 
 def lease_terms(settings: Settings) -> LeaseTerms:
@@ -130,16 +143,25 @@ def lease_terms(settings: Settings) -> LeaseTerms:
     )
 
 
-@flow(name="lookalike-export", persist_result=False, log_prints=False)
-def lookalike_export(export: ExportParameters | None = None) -> dict[str, object]:
+@flow(
+    name="lookalike-export",
+    persist_result=False,
+    log_prints=False,
+    flow_run_name=export_run_name,
+)
+def lookalike_export(export: ExportParameters = AS_CONFIGURED) -> dict[str, object]:
     """Export eligible accounts to a lookalike audience and delete the seed.
 
+    A run that ends while the platform is still matching or building the
+    lookalike is Completed, named "Waiting for platform": the reconciler
+    finishes it (and announces the lookalike when it is ready).
+
     Args:
-        export: What to export where (every field defaults to the settings).
+        export: What to export where; a field left out is the setting's.
     """
     logger = get_run_logger()
     settings = load_settings()
-    with admit_export(settings, export or ExportParameters()) as admitted:
+    with admit_export(settings, export) as admitted:
         runtime, request, bound = admitted.runtime, admitted.request, admitted.bound
         terms = lease_terms(settings)
         lease = terms.new_lease(utc_now())
@@ -180,7 +202,27 @@ def lookalike_export(export: ExportParameters | None = None) -> dict[str, object
             raise ExportFailed(f"the export was stopped: {record.failure_reason}")
         if record.state is AudienceState.SEED_DELETION_REFUSED:
             raise ExportFailed(f"the seed could not be deleted: {record.latest_reason}")
-        return {"export_id": record.export_id, "state": str(record.state), **record.counts}
+        result: dict[str, object] = {
+            "export_id": record.export_id,
+            "state": str(record.state),
+            **record.counts,
+        }
+        if record.is_terminal:
+            return result
+        # Prefect ends the run in this state and hands its data to a caller in this process.
+        return cast(dict[str, object], waiting_for_platform(record, result))
+
+
+def waiting_for_platform(record: ExportRecord, result: dict[str, object]) -> State[object]:
+    """The honest end of an export the platform has not finished: Completed, but waiting."""
+    return Completed(
+        name=WAITING,
+        message=(
+            f"export {record.export_id} is {record.state}: the platform has not finished; "
+            "the reconciler takes it from here"
+        ),
+        data=result,
+    )
 
 
 def _upload(

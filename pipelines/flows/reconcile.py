@@ -14,18 +14,17 @@ from functools import partial
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
-from prefect.events import emit_event
 
 from audiences.registry import PLATFORMS
 from pipelines.errors import ProductError
+from pipelines.flows.events import OVERDUE_EVENT, announce_overdue
 from pipelines.flows.export import advance_task
-from pipelines.reconcile import Attention, ReconcileReport, reconcile
+from pipelines.reconcile import ReconcileReport, reconcile
 from pipelines.runtime import open_destination, open_runtime, utc_now
 from pipelines.settings import Settings, load_settings
 from pipelines.summary import summary_markdown
 
-OVERDUE_EVENT = "audience-export.seed.overdue"
-"""Emitted for every export whose seed needs a person (overdue, refused, bound elsewhere)."""
+__all__ = ["OVERDUE_EVENT", "ReconcileFailed", "reconcile_audiences"]
 
 
 class ReconcileFailed(ProductError):
@@ -61,7 +60,7 @@ def reconcile_audiences() -> dict[str, int]:
             )
     for item in report.attention:
         logger.error("%s", item.line())
-        announce(item)
+        announce_overdue(item)
     if report.attention:
         raise ReconcileFailed(report.failure_message())
     return {"unfinished": report.unfinished, "finished": report.finished}
@@ -77,23 +76,6 @@ def sweep_accounts(settings: Settings) -> list[tuple[str, str]]:
         elif section.account is not None and section.token is not None:
             pairs.append((name, section.account))
     return pairs
-
-
-def announce(item: Attention) -> None:
-    """The Prefect event an automation notifies on (ids and times only, no identifier)."""
-    emit_event(
-        event=OVERDUE_EVENT,
-        resource={
-            "prefect.resource.id": f"audience-export.export.{item.export_id}",
-            "prefect.resource.name": f"export {item.export_id}",
-        },
-        payload={
-            "export_id": item.export_id,
-            "platform": item.platform,
-            "kind": item.kind,
-            "deadline": item.deadline.isoformat() if item.deadline else None,
-        },
-    )
 
 
 def reconcile_markdown(report: ReconcileReport) -> str:

@@ -9,6 +9,8 @@ import pytest
 import yaml
 from prefect.flows import load_flow_from_entrypoint
 
+from audiences.registry import PLATFORMS
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -39,3 +41,13 @@ def test_entrypoint_imports_and_parameters_validate(deployment: dict[str, Any]) 
     flow = load_flow_from_entrypoint(str(ROOT / deployment["entrypoint"]), False)
     validated = flow.validate_parameters(deployment.get("parameters") or {})
     assert set(validated) <= set(flow.parameters.properties)
+
+
+@pytest.mark.parametrize("deployment", deployments(), ids=lambda d: d["name"])
+def test_every_deployment_enforces_its_schema_and_is_tagged(deployment: dict[str, Any]) -> None:
+    assert deployment["enforce_parameter_schema"] is True
+    assert "audience-export" in deployment["tags"]
+    destination = (deployment.get("parameters") or {}).get("export", {}).get("destination")
+    if destination is not None:
+        assert destination in PLATFORMS
+        assert destination in deployment["tags"]
