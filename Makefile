@@ -6,7 +6,7 @@ PYTHON ?= python3
 
 .PHONY: demo test lint install
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml audiences/_sha256.c objections/_hmac.c
 	bash .ci/system-packages build
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip

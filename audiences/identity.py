@@ -14,13 +14,16 @@ Plaintext lives only in the arrays passed in; nothing here logs or keeps it.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from audiences._sha256 import sha256_rows
 
 MAX_ADDRESS_LENGTH = 254
 """RFC 5321: a forward path holds at most 256 octets including the brackets."""
@@ -99,6 +102,13 @@ _LONG_LABEL = r"@(?:[^.]*\.)*[^.]{64}"
 r"""A domain label longer than 63 characters. Checked apart from :data:`_DOMAIN`:
 counted repetitions of Unicode classes (``\p{L}{2,63}``) make RE2 build a
 program so large that compiling it took 0.2 s per batch."""
+_SURELY_VALID = r"^[A-Za-z0-9._+-]+@(?:[A-Za-z0-9]+(?:-+[A-Za-z0-9]+)*\.)+[A-Za-z][A-Za-z]+$"
+"""A sufficient condition for validity, for ASCII rows of at most :data:`_SHORT` characters:
+every row it matches passes every rule (no control character, one ``@``, a domain that
+:data:`_DOMAIN` accepts, no label longer than 63 in so short a row). Rows it does not
+match go through every rule, so the reasons are the same; it only spares most rows
+the five regular expressions (0.35 µs a row)."""
+_SHORT = 64
 
 
 def unwrap_addresses(raw: pa.Array) -> pa.StringArray:
@@ -109,16 +119,48 @@ def unwrap_addresses(raw: pa.Array) -> pa.StringArray:
     """
     values = raw if pa.types.is_string(raw.type) else pc.cast(raw, pa.string())
     values = pc.utf8_trim_whitespace(values)
-    values = pc.replace_substring_regex(values, _WRAPPED, r"\1")
-    values = pc.replace_substring_regex(values, _MAILTO, "")
+    values = _replace_where(values, "<", _WRAPPED, r"\1")
+    values = _replace_where(values, ":", _MAILTO, "")
     return pc.utf8_trim_whitespace(values)
+
+
+def _replace_where(values: pa.StringArray, needle: str, pattern: str, by: str) -> pa.StringArray:
+    """``replace_substring_regex`` on the rows holding ``needle``, which every match of
+    ``pattern`` holds: the same result, without running the expression over every row
+    (over every row, the ``Name <addr>`` expression cost 0.8 µs a row)."""
+    holds = pc.fill_null(pc.match_substring(values, needle), False)
+    if not pc.any(holds).as_py():
+        return values
+    replaced = pc.replace_substring_regex(pc.filter(values, holds), pattern, by)
+    return pc.replace_with_mask(values, holds, replaced)
 
 
 def invalid_reasons(addresses: pa.StringArray) -> pa.StringArray:
     """The :class:`InvalidReason` of every address, null where it is valid.
 
-    The first failing rule wins, in the order of the enum.
+    The first failing rule wins, in the order of the enum. Rows that
+    :data:`_SURELY_VALID` vouches for are valid without the rules being run.
     """
+    checked = pc.invert(_surely_valid(addresses))
+    if not pc.any(checked).as_py():
+        return pa.nulls(len(addresses), pa.string())
+    if pc.all(checked).as_py():
+        return _first_failed_rule(addresses)
+    failed = _first_failed_rule(pc.filter(addresses, checked))
+    return pc.replace_with_mask(pa.nulls(len(addresses), pa.string()), checked, failed)
+
+
+def _surely_valid(addresses: pa.StringArray) -> pa.BooleanArray:
+    short_ascii = pc.and_(
+        pc.string_is_ascii(addresses), pc.less_equal(pc.utf8_length(addresses), _SHORT)
+    )
+    return pc.fill_null(
+        pc.and_(short_ascii, pc.match_substring_regex(addresses, _SURELY_VALID)), False
+    )
+
+
+def _first_failed_rule(addresses: pa.StringArray) -> pa.StringArray:
+    """The first :class:`InvalidReason` each address fails, null where it passes all."""
     rules: list[tuple[InvalidReason, pa.Array]] = [
         (InvalidReason.MISSING, pc.is_null(addresses)),
         (InvalidReason.EMPTY, pc.equal(pc.utf8_length(addresses), 0)),
@@ -154,10 +196,39 @@ def _bad_domain(addresses: pa.StringArray) -> pa.BooleanArray:
     return pc.or_(pc.invert(well_formed), pc.match_substring_regex(addresses, _LONG_LABEL))
 
 
+Digests = npt.NDArray[np.uint8]
+"""SHA-256 digests, one row of 32 bytes per input value."""
+
+_HEX_PAIRS = np.frombuffer(b"".join(bytes([byte]).hex().encode() for byte in range(256)), np.uint16)
+"""The two hex characters of every byte value, as one 16-bit word each."""
+
+
 def sha256_hex(values: pa.StringArray) -> list[str]:
     """SHA-256 of each UTF-8 string, as 64 lowercase hex characters."""
-    sha256 = hashlib.sha256
-    return [sha256(value.encode()).hexdigest() for value in values.to_pylist()]
+    hexes: list[str] = hex_digests(sha256_digests(values)).to_pylist()
+    return hexes
+
+
+def sha256_digests(values: pa.StringArray) -> Digests:
+    """SHA-256 of each UTF-8 string, packed in one ``(rows, 32)`` array.
+
+    One call into OpenSSL for the whole array (``_sha256.c``), outside the
+    interpreter lock: 0.1 µs a row, against 0.6 µs for a ``hashlib`` loop.
+    """
+    binary = values.cast(pa.binary())
+    _validity, offsets, data = binary.buffers()
+    if not len(binary):
+        return np.empty((0, 32), np.uint8)
+    packed = sha256_rows(data or b"", offsets, binary.offset, len(binary))
+    return np.frombuffer(packed, np.uint8).reshape(-1, 32)
+
+
+def hex_digests(digests: Digests) -> pa.StringArray:
+    """The digests as lowercase hex strings, built without a Python object per row."""
+    rows = len(digests)
+    text = np.ascontiguousarray(_HEX_PAIRS[digests])
+    offsets = np.arange(0, 64 * rows + 1, 64, dtype=np.int32)
+    return pa.StringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(text))
 
 
 @dataclass(frozen=True)
@@ -176,6 +247,10 @@ class NormalisationProfile:
     def hash_addresses(self, valid_addresses: pa.StringArray) -> list[str]:
         """Normalise then hash; one hex digest per input address."""
         return sha256_hex(self.normalise(valid_addresses))
+
+    def digest_addresses(self, valid_addresses: pa.StringArray) -> Digests:
+        """Normalise then hash; the packed digests (:func:`sha256_digests`)."""
+        return sha256_digests(self.normalise(valid_addresses))
 
 
 def trim_and_lowercase(addresses: pa.StringArray) -> pa.StringArray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -22,9 +23,11 @@ class Report:
 
     rows: int
     results: dict[str, dict[str, Any]]
+    load_average: float
+    """The machine's 1-minute load average before the first contestant: others' work skews times."""
 
     def as_json(self) -> dict[str, Any]:
-        shaped: dict[str, Any] = {"rows": self.rows}
+        shaped: dict[str, Any] = {"rows": self.rows, "load_average": self.load_average}
         for name in TIMED:
             result = self.results[name]
             shaped[name] = {
@@ -51,7 +54,10 @@ class Report:
         """The printed table: rows/s, peak RSS and ours' ratios."""
         shaped = self.as_json()
         ours = shaped["ours"]["rows_per_s"]
-        lines = [f"rows in the table: {self.rows:,}", f"{'':10}{'rows/s':>12}{'peak RSS MB':>13}"]
+        lines = [
+            f"rows in the table: {self.rows:,}; load average before: {self.load_average:.2f}",
+            f"{'':10}{'rows/s':>12}{'peak RSS MB':>13}",
+        ]
         for name in TIMED:
             lines.append(
                 f"{name:10}{shaped[name]['rows_per_s']:>12,.0f}{shaped[name]['peak_rss_mb']:>13,.0f}"
@@ -83,4 +89,6 @@ def bench(rows: int, register: int, folder: Path | None = None) -> Report:
         data = BenchData(folder or Path(scratch))
         data.folder.mkdir(parents=True, exist_ok=True)
         generate(data, rows, register)
-        return Report(rows, {name: run_contestant(name, data.folder) for name in CONTESTANTS})
+        os.sync()  # the files' write-back must not slow the first contestant down
+        load = os.getloadavg()[0]
+        return Report(rows, {name: run_contestant(name, data.folder) for name in CONTESTANTS}, load)
