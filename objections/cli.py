@@ -364,10 +364,27 @@ class _Commands:
                 )
         typer.echo(f"exported {count} objections to {output}", err=True)
 
-    def stats(self) -> None:
+    def stats(
+        self,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+    ) -> None:
         """Counts by status and channel, and the register version."""
         with self._register() as opened:
             figures = opened.stats()
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    {
+                        "objections": figures.total,
+                        "suppressing": figures.suppressing,
+                        "by_status": {s.value: figures.by_status.get(s, 0) for s in Status},
+                        "by_channel": {c.value: figures.by_channel.get(c, 0) for c in Channel},
+                        "version": figures.version,
+                    },
+                    indent=2,
+                )
+            )
+            return
         typer.echo(f"objections: {figures.total}")
         typer.echo(f"suppressing: {figures.suppressing}")
         for status in Status:

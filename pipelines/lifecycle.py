@@ -28,6 +28,7 @@ from audiences.errors import DestinationError, ErrorKind
 from audiences.ledger import AudienceState, ExportRecord, IllegalTransition, Ledger
 from pipelines.errors import ProductError
 from pipelines.spool import SpoolStore, SpoolUnavailable
+from pipelines.summary import lookalike_name
 
 logger = logging.getLogger(__name__)
 
@@ -65,11 +66,6 @@ class EndpointMismatch(ProductError):
         )
         self.record = record
         self.differences = differences
-
-
-def lookalike_name(record: ExportRecord) -> str:
-    """The lookalike's name on the platform: found again by it after a crash."""
-    return f"audience-export lookalike {record.export_id}"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ COUNT_LABELS = (
     ("matched_lower_bound", "matched (approx., lower bound)"),
     ("matched_upper_bound", "matched (approx., upper bound)"),
     ("lookalike_lower_bound", "lookalike size (approx., lower bound)"),
+    ("lookalike_upper_bound", "lookalike size (approx., upper bound)"),
 )
 
 
@@ -28,7 +29,7 @@ def summary_rows(record: ExportRecord) -> list[tuple[str, str]]:
         environment_row(record),
         ("export", record.export_id),
         ("destination", destination_label(record)),
-        ("lookalike", f"{record.country}, {record.ratio:.0%}"),
+        ("lookalike", f"{record.country}, {percent(record.ratio)}"),
         ("state", str(record.state)),
     ]
     if record.legal is not None:
@@ -45,16 +46,44 @@ def summary_rows(record: ExportRecord) -> list[tuple[str, str]]:
     ]
     optional = (
         ("late objections removed from the seed", _late(record)),
-        ("seed audience", record.seed_audience_id),
-        ("lookalike audience", record.lookalike_audience_id),
+        ("seed audience", _named(record.seed_audience_id, record.seed_name)),
+        ("lookalike audience", _named(record.lookalike_audience_id, lookalike_name(record))),
+        ("audiences in the platform", audience_manager(record)),
         ("register version", record.register_version),
         ("Prefect flow run", record.run_id),
         ("failure", record.failure_reason),
-        ("seed deletion verified at", _time(record)),
-        ("platform's deletion answer", record.deletion_answer),
+        ("seed deletion verified", _proof(record)),
     )
     rows += [(label, value) for label, value in optional if value]
     return rows
+
+
+def percent(ratio: float) -> str:
+    """A lookalike size as given, in percent: 0.02 → ``2%``, 0.015 → ``1.5%``."""
+    return f"{ratio * 100:.6g}%"
+
+
+def lookalike_name(record: ExportRecord) -> str:
+    """The lookalike's name on the platform, readable in its audience manager.
+
+    Found again by it after a crash, so it is built from the export alone:
+    ``audience-export lookalike FR 2% 2026-12-07 <export id>``.
+    """
+    return (
+        f"audience-export lookalike {record.country} {percent(record.ratio)} "
+        f"{record.created_at:%Y-%m-%d} {record.export_id}"
+    )
+
+
+def audience_manager(record: ExportRecord) -> str | None:
+    """Where marketing finds the audiences, for a production export on a known platform."""
+    known = PLATFORMS.get(record.destination)
+    endpoint = record.endpoint
+    if known is None or known.audience_manager_url is None or endpoint is None:
+        return None
+    if endpoint.environment is not Environment.PRODUCTION:
+        return None
+    return known.audience_manager_url(record.ad_account)
 
 
 def destination_label(record: ExportRecord) -> str:
@@ -74,13 +103,20 @@ def environment_row(record: ExportRecord) -> tuple[str, str]:
     return ("environment", f"production at {endpoint.base_url} as {endpoint.credential}")
 
 
+def _named(audience_id: str | None, name: str) -> str | None:
+    return None if audience_id is None else f"{audience_id} ({name})"
+
+
 def _late(record: ExportRecord) -> str | None:
     removed = record.counts.get("late_objections_removed")
     return None if removed is None else str(removed)
 
 
-def _time(record: ExportRecord) -> str | None:
-    return f"{record.seed_deleted_at:%Y-%m-%d %H:%M:%S} UTC" if record.seed_deleted_at else None
+def _proof(record: ExportRecord) -> str | None:
+    """The deletion proof, worded as the success it is: the platform's answer and when."""
+    if record.seed_deleted_at is None:
+        return None
+    return f"{record.deletion_answer} at {record.seed_deleted_at:%Y-%m-%d %H:%M:%S} UTC"
 
 
 def summary_markdown(records: list[ExportRecord]) -> str:

@@ -270,7 +270,11 @@ class MetaDestination:
             )
         except DestinationError as error:
             if error.code == 100 and error.subcode == 33:
-                return DeletionCheck(True, str(error))
+                return DeletionCheck(
+                    True,
+                    f"Meta answers: audience {audience_id} no longer exists "
+                    f"(code {error.code}, subcode {error.subcode})",
+                )
             raise
         return DeletionCheck(False, "Meta still returns the audience")
 

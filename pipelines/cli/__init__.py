@@ -22,6 +22,8 @@ def main() -> None:
     """Console-script entry point."""
     # Prefect is imported lazily by the commands that run flows; this must be set before.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # A temporary server on a busy machine can take longer than Prefect's 20 s default.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     app()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,12 @@ from pipelines.settings import ENV_PREFIX, Settings, SettingsError, load_setting
 _config_file: Path | None = None
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"audience-export {metadata.version('audience-export')}")
+        raise typer.Exit
+
+
 @app.callback()
 def _root(
     config: Annotated[
@@ -27,8 +34,18 @@ def _root(
             dir_okay=False,
         ),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
-    """Export customer accounts to lookalike audiences, privately."""
+    """Export customer accounts to lookalike audiences, privately.
+
+    Exit codes: 0 done; 1 a run or step failed (the ledger says why); 2 refused
+    before anything was sent: bad settings, parameters or register.
+    """
     global _config_file  # noqa: PLW0603 - the one place the edge remembers its input
     _config_file = config
     current_settings.cache_clear()

@@ -14,7 +14,7 @@ from audiences.registry import platform
 from pipelines.admission import ExportParameters
 from pipelines.cli.app import app
 from pipelines.cli.context import choose_sandbox, current_settings
-from pipelines.cli.export import fail, print_summary, run_export
+from pipelines.cli.export import closing_sentence, fail, print_summary, run_export
 from pipelines.demo import init_register, write_demo_data
 from pipelines.embedded import embedded_sandbox
 from pipelines.settings import Settings
@@ -87,7 +87,4 @@ def demo(
     print_summary(record)
     if record.seed_deleted_at is None:
         raise fail(f"the seed's deletion is not verified yet (state {record.state})")
-    console.print(
-        f"Seed deleted; the platform confirmed it is gone at "
-        f"{record.seed_deleted_at:%Y-%m-%d %H:%M:%S} UTC."
-    )
+    console.print(closing_sentence(record))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -21,7 +23,7 @@ from pipelines.cli.progress_bar import UploadProgressBar
 from pipelines.errors import ConfigurationError
 from pipelines.progress import install_reporter
 from pipelines.runtime import open_runtime
-from pipelines.summary import destination_label, summary_rows
+from pipelines.summary import destination_label, percent, summary_rows
 
 console = Console()
 
@@ -64,6 +66,12 @@ def run_export(parameters: ExportParameters) -> ExportRecord:
 
     from pipelines.flows.export import lookalike_export  # noqa: PLC0415 - Prefect loads slowly
 
+    if not os.environ.get("PREFECT_API_URL"):
+        console.print(
+            "No PREFECT_API_URL: starting a temporary Prefect server for this run (a few "
+            "seconds; set PREFECT_API_URL to a running server to skip this)."
+        )
+
     install_reporter(UploadProgressBar())
     try:
         result = lookalike_export(export=parameters)
@@ -84,7 +92,8 @@ def run(
     country: Annotated[str | None, typer.Option(help="Lookalike country, e.g. FR.")] = None,
     ratio: Annotated[float | None, typer.Option(help="Lookalike size, 0.01 to 0.20.")] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Count what would be uploaded; send nothing.")
+        bool,
+        typer.Option("--dry-run/--no-dry-run", help="Count what would be uploaded; send nothing."),
     ] = False,
     max_seed_age_hours: Annotated[
         float | None, typer.Option(help="Delete the seed at the latest after this many hours.")
@@ -95,8 +104,16 @@ def run(
             "--sandbox", help="Export to the platform's built-in sandbox, not a real ad account."
         ),
     ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON (the ledger entry).")
+    ] = False,
 ) -> None:
-    """Run one lookalike export now, in this process."""
+    """Run one lookalike export now, in this process.
+
+    Exit codes: 0 the export ran (finished, or waiting on the platform); 1 it
+    failed after starting (the ledger says why; its seed is deleted or pending
+    deletion); 2 refused before anything was sent (recorded in the ledger).
+    """
     if sandbox:
         choose_sandbox()
     record = run_export(
@@ -109,19 +126,31 @@ def run(
             max_seed_age_hours=max_seed_age_hours,
         )
     )
+    if as_json:
+        typer.echo(json.dumps(ledger_entry(record), indent=2))
+        return
     print_summary(record)
+    console.print(closing_sentence(record))
+
+
+def closing_sentence(record: ExportRecord) -> str:
+    """What happened, in one sentence: the last line of ``run`` and ``demo``."""
     if record.dry_run:
-        console.print(
+        return (
             f"Dry run: would upload {record.counts.get('prepared', 0)} hashed addresses to "
             f"{destination_label(record)} as a seed, build a "
-            f"{record.ratio:.0%} lookalike in {record.country}, then delete the seed. "
+            f"{percent(record.ratio)} lookalike in {record.country}, then delete the seed. "
             "Nothing was sent."
         )
-    elif not record.is_terminal:
-        console.print(
-            f"The export is {record.state}; `audience-export reconcile` (or the "
-            "every-15-minutes deployment) finishes it and deletes the seed."
+    if record.seed_deleted_at is not None:
+        return (
+            "Seed deleted; the platform confirmed it is gone at "
+            f"{record.seed_deleted_at:%Y-%m-%d %H:%M:%S} UTC."
         )
+    return (
+        f"The export is {record.state}; `audience-export reconcile` (or the "
+        "every-15-minutes deployment) finishes it and deletes the seed."
+    )
 
 
 @app.command()
@@ -162,30 +191,54 @@ def show_ledger(
         OutputFormat.TABLE
     ),
     limit: Annotated[int | None, typer.Option(help="Show only the newest N exports.")] = None,
+    since: Annotated[
+        datetime | None, typer.Option(help="Only exports created since (YYYY-MM-DD).")
+    ] = None,
+    state: Annotated[str | None, typer.Option(help="Only exports in this state.")] = None,
+    destination: Annotated[str | None, typer.Option(help="Only exports to this platform.")] = None,
+    dry_runs: Annotated[
+        bool, typer.Option("--dry-runs/--no-dry-runs", help="Include dry runs.")
+    ] = True,
 ) -> None:
-    """Every export: when, where, how many, and when its seed's deletion was verified."""
+    """Every export: when, where, state, how many, when its seed's deletion was verified, why."""
     with Ledger.open(current_settings().ledger_url) as ledger:
-        records = ledger.exports(limit=limit)
-    if not records and output is OutputFormat.TABLE:
-        console.print("No export recorded yet.")
-        return
+        records = [
+            record
+            for record in ledger.exports()
+            if (since is None or record.created_at >= since.replace(tzinfo=UTC))
+            and (state is None or record.state == state)
+            and (destination is None or record.destination == destination)
+            and (dry_runs or not record.dry_run)
+        ][:limit]
     if output is OutputFormat.JSON:
         typer.echo(json.dumps([ledger_entry(record) for record in records], indent=2))
         return
-    table = Table(title="Audience ledger")
-    table.add_column("env")
-    for column in ("export", "created", "destination", "state", "uploaded", "deletion verified"):
-        table.add_column(column)
+    if not records:
+        console.print(
+            "No export recorded yet."
+            if not (since or state or destination)
+            else "No export matches."
+        )
+        return
+    table = Table(title="Audience ledger", expand=False)
+    table.add_column("export / when", no_wrap=True)
+    table.add_column("where", overflow="fold")
+    table.add_column("state", no_wrap=True)
+    table.add_column("sent", justify="right")
+    table.add_column("deletion verified")
+    table.add_column("reason", overflow="fold", ratio=1)
     for record in records:
         entry = ledger_entry(record)
         table.add_row(
-            str(entry["environment"]),
-            record.export_id,
-            str(entry["created_at"]),
-            f"{destination_label(record)} {record.country} {record.ratio:.0%}",
+            f"{record.export_id[:8]}\n{record.created_at:%Y-%m-%d %H:%M}",
+            escape(
+                f"{destination_label(record)} ({entry['environment']})\n"
+                f"{record.country} {percent(record.ratio)}"
+            ),
             str(record.state),
             str(record.counts.get("uploaded", "")),
-            str(entry["seed_deletion_verified_at"] or ""),
+            f"{record.seed_deleted_at:%Y-%m-%d %H:%M}" if record.seed_deleted_at else "",
+            escape(record.latest_reason or ""),
         )
     console.print(table)
 

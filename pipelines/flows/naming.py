@@ -6,6 +6,7 @@ from prefect.runtime import deployment, flow_run
 
 from pipelines.admission import ExportParameters, requested
 from pipelines.settings import SettingsError, load_settings
+from pipelines.summary import percent
 
 IN_PROCESS = "now"
 """The last part of the name of a run started from the command line, not a deployment."""
@@ -34,8 +35,3 @@ def export_run_name() -> str:
         ]
     suffix = "-dry-run" if asked.dry_run else ""
     return "-".join([*parts, origin]) + suffix
-
-
-def percent(ratio: float) -> str:
-    """A lookalike size as given, in percent: 0.02 → ``2%``, 0.015 → ``1.5%``."""
-    return f"{ratio * 100:.6g}%"

@@ -18,12 +18,14 @@ pytestmark = pytest.mark.prefect
 CLI = str(Path(sys.executable).with_name("audience-export"))
 
 
-def cli(folder: Path, prefect_api: str, *args: str) -> subprocess.CompletedProcess[str]:
+def cli(
+    folder: Path, prefect_api: str, *args: str, columns: int = 200
+) -> subprocess.CompletedProcess[str]:
     """Run the command line in ``folder`` with embedded defaults, on the test Prefect server."""
     environment = {
         name: value for name, value in os.environ.items() if not name.startswith("AUDIENCE_EXPORT_")
     }
-    environment |= {"PREFECT_API_URL": prefect_api, "COLUMNS": "200"}
+    environment |= {"PREFECT_API_URL": prefect_api, "COLUMNS": str(columns)}
     return subprocess.run(
         [CLI, *args],
         cwd=folder,
@@ -112,6 +114,15 @@ def test_without_meta_settings_nothing_falls_back_to_the_sandbox(
     assert refused.returncode == 2
     assert "AUDIENCE_EXPORT_META_ACCESS_TOKEN" in refused.stderr
     assert "AUDIENCE_EXPORT_META_AD_ACCOUNT" in refused.stderr
+
+    # The ledger at 100 columns: id, when, platform, state, sent, deletion, and the whole reason.
+    table = cli(tmp_path, prefect_server, "ledger", columns=100).stdout
+    assert max(len(line) for line in table.splitlines()) <= 100
+    assert entries[0]["export_id"][:8] in table
+    assert "failed" in table
+    reason_cells = [line.split("│")[-2] for line in table.splitlines() if line.count("│") >= 7]
+    shown = "".join("".join(reason_cells).split())
+    assert "".join(entries[0]["failure_reason"].split()) in shown, "the reason is shown whole"
 
 
 @pytest.mark.parametrize(
