@@ -145,7 +145,8 @@ def _csv(records: list[ExportRecord], deeds: list[Entry], first: date, final: da
                 record.state.value,
                 f"uploaded={record.counts.get('uploaded', 0)} deletion_verified="
                 f"{record.seed_deleted_at.isoformat() if record.seed_deleted_at else ''} "
-                f"answer={record.deletion_answer or ''}",
+                f"answer={record.deletion_answer or ''} "
+                f"legal_basis={record.legal.describe() if record.legal else ''}",
             ]
         )
     for deed in deeds:
