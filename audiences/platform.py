@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from audiences.destination import Destination
 from audiences.identity import NormalisationProfile
@@ -35,6 +35,14 @@ class PlatformSettings(BaseModel):
     url_field: ClassVar[str]
     token_field: ClassVar[str]
     account_field: ClassVar[str]
+
+    access_token_block: str | None = Field(
+        default=None,
+        description=(
+            "Name of a Prefect Secret block holding the access token, read at run time "
+            "when no token is set (never a flow parameter)."
+        ),
+    )
 
     @property
     def base_url(self) -> str:

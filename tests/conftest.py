@@ -24,6 +24,7 @@ for variable in [name for name in os.environ if name.startswith("AUDIENCE_EXPORT
         del os.environ[variable]
 
 pytest_plugins = [
+    "tests.fixtures.browser",
     "tests.fixtures.postgres",
     "tests.fixtures.register",
     "tests.fixtures.prefect",

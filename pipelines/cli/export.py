@@ -59,6 +59,13 @@ def run_export(parameters: ExportParameters) -> ExportRecord:
     and exits with code 2 within a second or two.
     """
     settings = current_settings()
+    if any(
+        section.token is None and section.access_token_block is not None
+        for section in map(settings.platform_settings, PLATFORMS)
+    ):
+        from pipelines.flows.secrets import with_secret_tokens  # noqa: PLC0415 - needs Prefect
+
+        settings = with_secret_tokens(settings)
     try:
         check_export(settings, parameters)
     except (RunRefused, LedgerError) as error:

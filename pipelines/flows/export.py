@@ -27,9 +27,11 @@ from audiences.registry import platform
 from pipelines.admission import AS_CONFIGURED, ExportParameters, admit_export
 from pipelines.console.sent import sent_recorder
 from pipelines.errors import ProductError, is_identifier_free
+from pipelines.flows.artifacts import ProgressArtifact, link_to_lookalike
 from pipelines.flows.events import announce_ready, was_ready
 from pipelines.flows.naming import export_run_name
 from pipelines.flows.runs import close_crashed_run
+from pipelines.flows.secrets import with_secret_tokens
 from pipelines.lease import Heartbeat, LeasedDestination, LeaseLost, LeaseTerms
 from pipelines.legal import LegalBasis, eligibility_query, without_consent_query
 from pipelines.lifecycle import REFUSED
@@ -93,7 +95,7 @@ def upload_seed_task(
             destination=bound.destination,
             source=source,
             register=runtime.register,
-            progress=current_reporter(get_run_logger()),
+            progress=ProgressArtifact(current_reporter(get_run_logger())),
             batch_size=runtime.settings.export.upload_batch_size,
             min_seed_size=platform(bound.endpoint.platform).min_seed_size,
             spool=partial(runtime.spools().writer, export_id),
@@ -160,7 +162,7 @@ def lookalike_export(export: ExportParameters = AS_CONFIGURED) -> dict[str, obje
         export: What to export where; a field left out is the setting's.
     """
     logger = get_run_logger()
-    settings = load_settings()
+    settings = with_secret_tokens(load_settings())
     with admit_export(settings, export) as admitted:
         runtime, request, bound = admitted.runtime, admitted.request, admitted.bound
         terms = lease_terms(settings)
@@ -192,6 +194,7 @@ def lookalike_export(export: ExportParameters = AS_CONFIGURED) -> dict[str, obje
             key="lookalike-export-summary",
             description="Counts, audience ids and states of this export (no identifiers).",
         )
+        link_to_lookalike(record)
         logger.info(
             "export %s ended in state %s (%s)",
             record.export_id,

@@ -19,6 +19,7 @@ from audiences.registry import PLATFORMS
 from pipelines.errors import ProductError
 from pipelines.flows.events import OVERDUE_EVENT, announce_overdue
 from pipelines.flows.export import advance_task
+from pipelines.flows.secrets import with_secret_tokens
 from pipelines.reconcile import ReconcileReport, reconcile
 from pipelines.runtime import open_destination, open_runtime, utc_now
 from pipelines.settings import Settings, load_settings
@@ -35,7 +36,7 @@ class ReconcileFailed(ProductError):
 def reconcile_audiences() -> dict[str, int]:
     """Take every unfinished export as far as the platforms allow now."""
     logger = get_run_logger()
-    settings = load_settings()
+    settings = with_secret_tokens(load_settings())
     with open_runtime(settings) as runtime:
         report = reconcile(
             runtime,

@@ -83,7 +83,7 @@ def test_flagged_audience_reports_471_and_blocks_uploads(
     seed_id = meta_destination.create_seed(name="flagged", description="")
     sandbox.flag(seed_id)
     assert meta_destination.match_status(seed_id).state == "flagged"
-    assert meta_destination.match_status(seed_id).operation_code == 471
+    assert meta_destination.match_status(seed_id).platform_code == "471"
     session = meta_destination.start_session(estimated_total=2)
     assert_refused(
         lambda: meta_destination.upload_batch(

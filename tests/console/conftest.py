@@ -8,7 +8,6 @@ tests; elsewhere it is skipped with the command to install it.
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -22,14 +21,13 @@ from typing import Any
 import pytest
 import uvicorn
 from aiosmtpd.controller import Controller
-from playwright.sync_api import Error, Response, sync_playwright
+from playwright.sync_api import Error, Response
 
 from objections.officers import Accounts, Role
 from objections.register import Register
 from pipelines.console.app import build_app
 from pipelines.settings import Settings, load_settings
 
-CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "correct horse battery staple"
 
 
@@ -146,26 +144,3 @@ def new_page(browser: Any, served: Served) -> Callable[[], Any]:
         return context.new_page()
 
     return opened
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        message = "Chromium is missing: apt-get install -y chromium"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield launched
-        launched.close()

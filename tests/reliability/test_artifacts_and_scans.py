@@ -10,6 +10,7 @@ import pytest
 
 from audiences.ledger import AudienceState, Ledger
 from pipelines.settings import Settings
+from pipelines.summary import lookalike_name
 from tests.fixtures.exports import build_world, flow_run_artifacts, identifiers_in_artifacts
 from tests.fixtures.sandbox import RunningSandbox
 
@@ -30,12 +31,14 @@ def test_an_export_run_s_artifact_holds_counts_and_ids_but_no_address_or_hash(
         (record,) = ledger.exports()
     assert record.state is AudienceState.SEED_DELETION_VERIFIED
     artifacts = flow_run_artifacts(state.state_details.flow_run_id)
-    assert [artifact.key for artifact in artifacts] == ["lookalike-export-summary"]
-    summary = str(artifacts[0].data)
+    by_key = {artifact.key: artifact for artifact in artifacts}
+    assert set(by_key) == {"lookalike-export-summary", "lookalike-export-upload"}
+    assert by_key["lookalike-export-upload"].data == 100.0
+    summary = str(by_key["lookalike-export-summary"].data)
     for label, value in [
         ("export", record.export_id),
-        ("seed audience", record.seed_audience_id),
-        ("lookalike audience", record.lookalike_audience_id),
+        ("seed audience", f"{record.seed_audience_id} ({record.seed_name})"),
+        ("lookalike audience", f"{record.lookalike_audience_id} ({lookalike_name(record)})"),
         ("uploaded", str(record.counts["uploaded"])),
         ("suppressed (objections)", str(record.counts["suppressed"])),
         ("state", "seed_deletion_verified"),
