@@ -228,7 +228,10 @@ class _Commands:
         since: Annotated[str | None, typer.Option(help="Received at or after (ISO 8601).")] = None,
         output: Annotated[ListFormat, typer.Option("--format")] = ListFormat.TABLE,
         addresses: Annotated[
-            bool, typer.Option("--addresses", help="Decrypt and show addresses (needs the key).")
+            bool,
+            typer.Option(
+                "--addresses", help="Decrypt and show addresses (needs the key).", metavar=""
+            ),
         ] = False,
         reason: _Reason = None,
     ) -> None:
@@ -248,7 +251,9 @@ class _Commands:
     def show(
         self,
         objection_id: _ById,
-        address: Annotated[bool, typer.Option("--address", help="Decrypt the address.")] = False,
+        address: Annotated[
+            bool, typer.Option("--address", help="Decrypt the address.", metavar="")
+        ] = False,
         reason: _Reason = None,
     ) -> None:
         """One objection and its history (its address with --address and a --reason)."""
@@ -366,7 +371,9 @@ class _Commands:
 
     def stats(
         self,
-        as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+        as_json: Annotated[
+            bool, typer.Option("--json", help="Print the counts as JSON.", metavar="")
+        ] = False,
     ) -> None:
         """Counts by status and channel, and the register version."""
         with self._register() as opened:
@@ -396,7 +403,9 @@ class _Commands:
     def rotate_keys(
         self,
         by: _Recorder = None,
-        yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+        yes: Annotated[
+            bool, typer.Option("--yes", help="Do not ask for confirmation.", metavar="")
+        ] = False,
     ) -> None:
         """Re-encrypt and re-index every objection under new keys, in one transaction; the old
         key ring is first copied to a backup file (mode 0600) beside the key file."""

@@ -100,7 +100,9 @@ def run(
     ratio: Annotated[float | None, typer.Option(help="Lookalike size, 0.01 to 0.20.")] = None,
     dry_run: Annotated[
         bool,
-        typer.Option("--dry-run/--no-dry-run", help="Count what would be uploaded; send nothing."),
+        typer.Option(
+            "--dry-run/--no-dry-run", help="Count what would be uploaded; send nothing.", metavar=""
+        ),
     ] = False,
     max_seed_age_hours: Annotated[
         float | None, typer.Option(help="Delete the seed at the latest after this many hours.")
@@ -108,11 +110,14 @@ def run(
     sandbox: Annotated[
         bool,
         typer.Option(
-            "--sandbox", help="Export to the platform's built-in sandbox, not a real ad account."
+            "--sandbox",
+            help="Export to the platform's built-in sandbox, not a real ad account.",
+            metavar="",
         ),
     ] = False,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print the summary as JSON (the ledger entry).")
+        bool,
+        typer.Option("--json", help="Print the summary as JSON (the ledger entry).", metavar=""),
     ] = False,
 ) -> None:
     """Run one lookalike export now, in this process.
@@ -164,7 +169,9 @@ def closing_sentence(record: ExportRecord) -> str:
 def reconcile(
     sandbox: Annotated[
         bool,
-        typer.Option("--sandbox", help="Reconcile exports made to the built-in sandbox."),
+        typer.Option(
+            "--sandbox", help="Reconcile exports made to the built-in sandbox.", metavar=""
+        ),
     ] = False,
 ) -> None:
     """Advance every unfinished export: lookalikes, seed deletion and its verification.
@@ -204,7 +211,7 @@ def show_ledger(
     state: Annotated[str | None, typer.Option(help="Only exports in this state.")] = None,
     destination: Annotated[str | None, typer.Option(help="Only exports to this platform.")] = None,
     dry_runs: Annotated[
-        bool, typer.Option("--dry-runs/--no-dry-runs", help="Include dry runs.")
+        bool, typer.Option("--dry-runs/--no-dry-runs", help="Include dry runs.", metavar="")
     ] = True,
 ) -> None:
     """Every export: when, where, state, how many, when its seed's deletion was verified, why."""
@@ -286,7 +293,7 @@ def ledger_entry(record: ExportRecord) -> dict[str, object]:
 def rebind(
     export_id: Annotated[str, typer.Argument(help="Export recorded before endpoint binding.")],
     sandbox: Annotated[
-        bool, typer.Option("--sandbox", help="Bind to the built-in sandbox.")
+        bool, typer.Option("--sandbox", help="Bind to the built-in sandbox.", metavar="")
     ] = False,
 ) -> None:
     """Bind an export recorded before endpoint binding to the endpoint configured now.

@@ -65,6 +65,7 @@ def sandbox(
         typer.Option(
             "--refuse-seed-delete-with-lookalikes",
             help="Refuse to delete a seed while a lookalike built from it exists (error 2656).",
+            metavar="",
         ),
     ] = False,
     removal_floor: Annotated[
@@ -79,7 +80,9 @@ def sandbox(
     ] = 0.0,
     html_fault_200: Annotated[
         bool,
-        typer.Option("--html-fault-200", help="Send those HTML pages with status 200 instead."),
+        typer.Option(
+            "--html-fault-200", help="Send those HTML pages with status 200 instead.", metavar=""
+        ),
     ] = False,
     session_timeout: Annotated[
         float | None,
