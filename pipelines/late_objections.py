@@ -19,23 +19,15 @@ from dataclasses import dataclass, field
 
 from audiences.ledger import AudienceState, ExportRecord
 from objections.canonical import InvalidAddress, canonical_key
+from pipelines.lifecycle import DELETING, SEED_ON_PLATFORM
 from pipelines.runtime import BoundDestination, Runtime
 from pipelines.spool import SpoolStore, SpoolUnavailable
 
 logger = logging.getLogger(__name__)
 
-SEED_MAY_HOLD_PEOPLE = frozenset(
-    {
-        AudienceState.UPLOADING,
-        AudienceState.UPLOADED,
-        AudienceState.MATCHED,
-        AudienceState.LOOKALIKE_REQUESTED,
-        AudienceState.LOOKALIKE_READY,
-        AudienceState.SEED_DELETE_PENDING,
-        AudienceState.SEED_DELETE_REQUESTED,
-        AudienceState.SEED_DELETION_REFUSED,
-    }
-)
+SEED_MAY_HOLD_PEOPLE = (SEED_ON_PLATFORM | DELETING | {AudienceState.UPLOADING}) - {
+    AudienceState.SEED_EMPTIED
+}
 """States in which a seed exists and may still hold uploaded people (emptied ones do not)."""
 REMOVED_BY = "audience-export reconciler"
 

@@ -160,10 +160,7 @@ class Lifecycle:
         return lease is not None and lease.owner != self.lease_owner and lease.is_live(self.clock())
 
     def _check_endpoint(self, record: ExportRecord) -> None:
-        if record.endpoint is None:
-            differences = ["environment"]
-        else:
-            differences = record.endpoint.differences(self.endpoint)
+        differences = record.endpoint_differences(self.endpoint)
         if not differences:
             return
         refusal = EndpointMismatch(record, self.endpoint, differences)

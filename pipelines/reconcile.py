@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from audiences.endpoint import Endpoint
 from audiences.errors import DestinationError
 from audiences.ledger import (
     AudienceState,
@@ -139,13 +138,16 @@ def _advance_one(
 
     try:
         # First without a single call: a different URL or account refuses at once.
-        configured = open_bound(record.destination, record.ad_account, identify=False).endpoint
-        differences = [name for name in _differences(record, configured) if name != "credential"]
+        unchecked = open_bound(record.destination, record.ad_account, identify=False)
+        configured = unchecked.endpoint
+        differences = [
+            name for name in record.endpoint_differences(configured) if name != "credential"
+        ]
         if differences:
             mismatch = EndpointMismatch(record, configured, differences)
             runtime.ledger.note("endpoint_refused", str(mismatch), export_id=record.export_id)
             return bound_elsewhere(mismatch)
-        bound = open_bound(record.destination, record.ad_account)
+        bound = unchecked.identified()
     except (ConfigurationError, DestinationError) as error:
         bound_to = record.endpoint.describe() if record.endpoint else "an unknown endpoint"
         runtime.ledger.note(
@@ -167,12 +169,6 @@ def _advance_one(
         return attend("failed", f"could not be advanced: {error}")
     logger.info("export %s: %s → %s", record.export_id, record.state, after.state)
     return after
-
-
-def _differences(record: ExportRecord, configured: Endpoint) -> list[str]:
-    if record.endpoint is None:
-        return ["environment"]
-    return record.endpoint.differences(configured)
 
 
 def _rebind_hint(record: ExportRecord) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from audiences.destination import Destination
@@ -93,6 +93,11 @@ class BoundDestination:
     destination: Destination
     endpoint: Endpoint
 
+    def identified(self) -> BoundDestination:
+        """This binding with the credential identity read from the platform (one read)."""
+        credential = self.destination.credential_identity()
+        return replace(self, endpoint=replace(self.endpoint, credential=credential))
+
 
 def open_destination(
     settings: Settings, name: str, ad_account: str, *, identify: bool = True
@@ -104,15 +109,17 @@ def open_destination(
     which sends nothing at all, passes ``identify=False``.
     """
     section = reachable_settings(settings, name, ad_account)
-    destination = platform(name).open(section)
-    endpoint = Endpoint(
-        platform=name,
-        environment=environment_of(section.base_url),
-        base_url=section.base_url,
-        ad_account=ad_account,
-        credential=destination.credential_identity() if identify else "not checked (dry run)",
+    unchecked = BoundDestination(
+        platform(name).open(section),
+        Endpoint(
+            platform=name,
+            environment=environment_of(section.base_url),
+            base_url=section.base_url,
+            ad_account=ad_account,
+            credential="not checked (dry run)",
+        ),
     )
-    return BoundDestination(destination, endpoint)
+    return unchecked.identified() if identify else unchecked
 
 
 @dataclass(frozen=True)

@@ -133,6 +133,12 @@ class ExportRecord(ExportRequest):
     legal: LegalRecord | None = None
     """The legal basis recorded when the export was planned (none for a refused run)."""
 
+    def endpoint_differences(self, configured: Endpoint) -> list[str]:
+        """The endpoint fields that differ from the export's own (every one when unbound)."""
+        if self.endpoint is None:
+            return ["environment"]
+        return self.endpoint.differences(configured)
+
     @property
     def is_terminal(self) -> bool:
         """Whether nothing more will happen to this export."""
