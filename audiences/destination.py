@@ -62,6 +62,26 @@ class BatchReceipt:
 
     num_received: int
     num_invalid_entries: int
+    created_seed_id: str | None = None
+    """The seed this batch created, on a platform that creates seeds from uploaded data."""
+
+
+@dataclass(frozen=True)
+class LookalikeSize:
+    """How large a lookalike to build, in the one form its platform takes.
+
+    Meta takes a share of the country's population (``ratio``, 0.01 to 0.20);
+    TikTok takes a word (``word``: narrow, balanced or broad). Exactly one is set.
+    """
+
+    ratio: float | None = None
+    word: str | None = None
+
+    def describe(self) -> str:
+        """The size for people: ``2%`` or ``balanced``."""
+        if self.ratio is not None:
+            return f"{self.ratio * 100:.6g}%"
+        return self.word or "unknown"
 
 
 @dataclass(frozen=True)
@@ -156,28 +176,41 @@ class Destination(Protocol):
         """Raise ``TERMS_NOT_ACCEPTED`` unless the ad account accepted the audience terms."""
         ...
 
-    def create_seed(self, *, name: str, description: str) -> str:
-        """Check the terms, then create an empty customer-list audience; return its id."""
+    def create_seed(self, *, name: str, description: str) -> str | None:
+        """Check the terms, then create an empty customer-list audience; return its id.
+
+        ``None`` on a platform that creates a seed only from uploaded data: the
+        session started with ``seed_name`` creates it with its closing batch,
+        whose receipt carries the new id (``BatchReceipt.created_seed_id``).
+        """
         ...
 
     def list_audiences(self) -> list[AudienceRef]:
         """Every audience on the ad account (to find seeds a crash left unrecorded)."""
         ...
 
-    def start_session(self, *, estimated_total: int) -> UploadSession:
-        """Open a new multi-batch upload session."""
+    def start_session(self, *, estimated_total: int, seed_name: str = "") -> UploadSession:
+        """Open a new multi-batch upload session.
+
+        ``seed_name`` names the seed the session creates, on a platform whose
+        ``create_seed`` returned ``None``.
+        """
         ...
 
     def upload_batch(
         self,
-        audience_id: str,
+        audience_id: str | None,
         hashes: Sequence[str],
         *,
         session: UploadSession,
         batch_seq: int,
         last_batch: bool,
     ) -> BatchReceipt:
-        """Add one batch of hashed identifiers to a seed within a session."""
+        """Add one batch of hashed identifiers to a seed within a session.
+
+        ``audience_id`` is ``None`` while a seed that the session creates does
+        not exist yet (see :meth:`create_seed`).
+        """
         ...
 
     def remove_batch(self, audience_id: str, hashes: Sequence[str]) -> BatchReceipt:
@@ -188,7 +221,9 @@ class Destination(Protocol):
         """Read how far the platform is with matching a seed."""
         ...
 
-    def create_lookalike(self, *, seed_id: str, name: str, country: str, ratio: float) -> str:
+    def create_lookalike(
+        self, *, seed_id: str, name: str, country: str, size: LookalikeSize
+    ) -> str:
         """Create a lookalike of a matched seed; return its id."""
         ...
 

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from audiences.destination import Destination
+from audiences.destination import Destination, LookalikeSize
 from audiences.identity import NormalisationProfile
 
 SANDBOX_CHOICE = "sandbox"
@@ -45,7 +45,7 @@ class PlatformSettings(BaseModel):
     )
 
     @property
-    def base_url(self) -> str:
+    def api_url(self) -> str:
         """Where the platform's API is (``sandbox`` when the sandbox is chosen)."""
         return str(getattr(self, self.url_field))
 
@@ -64,7 +64,7 @@ class PlatformSettings(BaseModel):
     @property
     def sandbox_chosen(self) -> bool:
         """Whether the platform's built-in sandbox was chosen instead of the platform."""
-        return self.base_url == SANDBOX_CHOICE
+        return self.api_url == SANDBOX_CHOICE
 
     def reaching(self, *, base_url: str, token: str, account: str) -> Self:
         """These settings pointed at ``base_url`` with ``token`` on ``account``."""
@@ -115,8 +115,9 @@ class Platform:
     """Fewest people a seed needs for a lookalike."""
     lookalike_sizes: str
     """The lookalike sizes the platform accepts, in words (for messages and docs)."""
-    check_lookalike_size: Callable[[float], float]
-    """The size as the platform takes it; ``ValueError`` naming the rule otherwise."""
+    check_lookalike_size: Callable[[LookalikeSize, LookalikeSize], LookalikeSize]
+    """The size as the platform takes it, from the size asked (a field left unset means
+    the default) and the settings' default; ``ValueError`` naming the rule otherwise."""
     check_account: Callable[[str], str]
     """An ad account id as the platform takes it; ``ValueError`` naming the format otherwise."""
     show_account: Callable[[str], str]
@@ -129,6 +130,10 @@ class Platform:
     sandbox_command: Callable[..., None]
     """The ``audience-export sandbox`` command that serves this platform's sandbox."""
     lookalike_ratios: tuple[float, ...] = ()
-    """Every lookalike size the platform accepts, if they can be listed (the run form's choices)."""
+    """Every lookalike ratio the platform accepts, if it sizes by ratio (the run form's choices)."""
+    lookalike_words: tuple[str, ...] = ()
+    """Every lookalike size word the platform accepts, if it sizes by word."""
+    check_country: Callable[[str], str] = str
+    """A lookalike country the platform can target; ``ValueError`` naming the rule otherwise."""
     audience_manager_url: Callable[[str], str] | None = None
     """The page of the platform's UI listing an ad account's audiences, if it has one."""

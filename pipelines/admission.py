@@ -21,6 +21,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from sqlalchemy.exc import SQLAlchemyError
 
+from audiences.destination import LookalikeSize
 from audiences.ledger import AudienceState, ExportRecord, ExportRequest, Ledger, LedgerError
 from audiences.registry import PLATFORMS, platform
 from objections.register import Register
@@ -73,11 +74,17 @@ def _without_null_defaults(schema: dict[str, Any]) -> None:
 
 
 def _ratio_rules() -> dict[str, object]:
-    """The lookalike sizes every platform accepts, as choices when every platform lists them."""
-    listed = [entry.lookalike_ratios for entry in PLATFORMS.values()]
-    if all(listed):
+    """The lookalike ratios the platforms that size by ratio accept, as the form's choices."""
+    listed = [entry.lookalike_ratios for entry in PLATFORMS.values() if not entry.lookalike_words]
+    if listed and all(listed):
         return {"enum": sorted({ratio for ratios in listed for ratio in ratios})}
     return {"exclusiveMinimum": 0, "maximum": 1}
+
+
+def _word_rules() -> dict[str, object]:
+    """The lookalike size words of the platforms that size by word, as the form's choices."""
+    words = sorted({word for entry in PLATFORMS.values() for word in entry.lookalike_words})
+    return {"enum": words} if words else {"minLength": 1}
 
 
 class ExportParameters(BaseModel):
@@ -112,8 +119,17 @@ class ExportParameters(BaseModel):
         float | None,
         _form_schema(
             "number",
-            "Lookalike size as a share of the country's population: 0.01 is 1%.",
+            "Lookalike size as a share of the country's population, on platforms that size "
+            "by ratio (Meta): 0.01 is 1%.",
             **_ratio_rules(),
+        ),
+    ] = None
+    size: Annotated[
+        str | None,
+        _form_schema(
+            "string",
+            "Lookalike size as a word, on platforms that size by word (TikTok).",
+            **_word_rules(),
         ),
     ] = None
     dry_run: bool = Field(default=False, description="Count what would be uploaded; send nothing.")
@@ -146,9 +162,13 @@ def resolve_request(settings: Settings, parameters: ExportParameters) -> ExportR
         raise ConfigurationError(
             f"max seed age must be between 0 and {MAX_SEED_AGE_HOURS} hours (got {hours})"
         )
+    chosen = platform(asked.destination)
     try:
-        country = validate_country(asked.country)
-        ratio = platform(asked.destination).check_lookalike_size(asked.ratio)
+        country = chosen.check_country(validate_country(asked.country))
+        size = chosen.check_lookalike_size(
+            LookalikeSize(ratio=parameters.ratio, word=parameters.size),
+            settings.export.default_size,
+        )
     except ValueError as error:
         raise ConfigurationError(str(error)) from None
     check_destination(settings, asked.destination, parameters.ad_account)
@@ -157,7 +177,7 @@ def resolve_request(settings: Settings, parameters: ExportParameters) -> ExportR
             destination=asked.destination,
             ad_account=_ad_account(settings, asked.destination, parameters.ad_account),
             country=country,
-            ratio=ratio,
+            size=size,
             dry_run=asked.dry_run,
             max_seed_age=timedelta(hours=hours),
         )
@@ -175,18 +195,35 @@ def requested(settings: Settings, parameters: ExportParameters) -> ExportRequest
     """
     defaults = settings.export
     hours = _max_seed_age_hours(settings, parameters)
-    ratio = parameters.ratio if parameters.ratio is not None else defaults.ratio
     destination = parameters.destination or defaults.destination
     return ExportRequest(
         destination=destination,
         ad_account=parameters.ad_account or _default_ad_account(settings, destination) or "",
         country=parameters.country or defaults.country,
-        ratio=ratio if math.isfinite(ratio) else 0.0,  # the reason names the value as given
+        size=_size_as_given(settings, parameters, destination),
         dry_run=parameters.dry_run,
         max_seed_age=timedelta(
             hours=hours if 0 < hours <= MAX_SEED_AGE_HOURS else defaults.max_seed_age_hours
         ),
     )
+
+
+def _size_as_given(
+    settings: Settings, parameters: ExportParameters, destination: str
+) -> LookalikeSize:
+    """The size asked, or the platform's default form of it; a ratio that is no number is 0."""
+    ratio = parameters.ratio
+    if ratio is not None and not math.isfinite(ratio):
+        ratio = 0.0  # the reason names the value as given
+    asked = LookalikeSize(ratio=ratio, word=parameters.size)
+    if destination in PLATFORMS:
+        try:
+            return PLATFORMS[destination].check_lookalike_size(asked, settings.export.default_size)
+        except ValueError:
+            pass
+    if asked.ratio is None and asked.word is None:
+        return LookalikeSize(ratio=settings.export.ratio)
+    return asked
 
 
 def _max_seed_age_hours(settings: Settings, parameters: ExportParameters) -> float:

@@ -16,7 +16,9 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+from audiences.errors import DestinationError, ErrorKind
 from audiences.ledger import AudienceState, ExportRecord
 from objections.canonical import InvalidAddress, canonical_key
 from pipelines.lifecycle import DELETING, SEED_ON_PLATFORM
@@ -83,8 +85,14 @@ def remove_late_objections(
         return
     hashes = [digest for digest, _key in matched]
     size = bound.destination.max_batch_size
-    for start in range(0, len(hashes), size):
-        bound.destination.remove_batch(seed_id, hashes[start : start + size])
+    try:
+        for start in range(0, len(hashes), size):
+            bound.destination.remove_batch(seed_id, hashes[start : start + size])
+    except DestinationError as error:
+        if error.kind is not ErrorKind.REMOVAL_REFUSED:
+            raise
+        _delete_instead(runtime, record, late[-1].id, error)
+        return
     people = {key for _digest, key in matched}
     for key in people:
         for objection_id in keys[key]:
@@ -97,3 +105,21 @@ def remove_late_objections(
         else None
     )
     runtime.ledger.late_objections_checked(record.export_id, late[-1].id, detail)
+
+
+def _delete_instead(
+    runtime: Runtime, record: ExportRecord, checked_up_to: int, refusal: DestinationError
+) -> None:
+    """The platform will not take a late objector out of the seed: the seed goes now.
+
+    While a runner still holds the export's lease, the next reconcile tries again.
+    """
+    if record.lease is not None and record.lease.is_live(datetime.now(UTC)):
+        logger.warning("export %s: a late objector stays until its run ends", record.export_id)
+        return
+    reason = (
+        f"a late objector could not be removed from seed {record.seed_audience_id} ({refusal}); "
+        "the seed is deleted now instead"
+    )
+    runtime.ledger.late_objections_checked(record.export_id, checked_up_to, reason)
+    runtime.ledger.record(record.export_id, AudienceState.SEED_DELETE_PENDING, reason=reason)

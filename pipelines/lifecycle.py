@@ -197,7 +197,7 @@ class Lifecycle:
             seed_id=self._seed_id(record),
             name=name,
             country=record.country,
-            ratio=record.ratio,
+            size=record.size,
         )
         return self.ledger.record(
             record.export_id,

@@ -63,7 +63,7 @@ def check_destination(settings: Settings, name: str, ad_account: str | None = No
         )
     if missing:
         raise ConfigurationError(
-            f"{chosen.title} ({section.base_url}) is not configured: set "
+            f"{chosen.title} ({section.api_url}) is not configured: set "
             + ", ".join(missing)
             + "; to use the built-in sandbox instead, pass --sandbox or set "
             f"{variable(name, model.url_field)}={SANDBOX_CHOICE}"
@@ -73,7 +73,7 @@ def check_destination(settings: Settings, name: str, ad_account: str | None = No
 def environment_of_settings(settings: Settings, name: str | None = None) -> Environment:
     """Whether a platform's configured endpoint is a sandbox, before anything is opened."""
     section = settings.platform_settings(name or settings.export.destination)
-    return Environment.SANDBOX if section.sandbox_chosen else environment_of(section.base_url)
+    return Environment.SANDBOX if section.sandbox_chosen else environment_of(section.api_url)
 
 
 def reachable_settings(settings: Settings, name: str, ad_account: str) -> PlatformSettings:
@@ -113,8 +113,8 @@ def open_destination(
         platform(name).open(section),
         Endpoint(
             platform=name,
-            environment=environment_of(section.base_url),
-            base_url=section.base_url,
+            environment=environment_of(section.api_url),
+            base_url=section.api_url,
             ad_account=ad_account,
             credential="not checked (dry run)",
         ),

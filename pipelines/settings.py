@@ -32,6 +32,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from audiences.destination import LookalikeSize
 from audiences.platform import SANDBOX_CHOICE, PlatformSettings
 from audiences.registry import PLATFORMS, platform
 from objections.config import RegisterConfig
@@ -111,7 +112,17 @@ class ExportSettings(Section):
     country: str = Field(default="FR", description="ISO 3166-1 alpha-2 country of the lookalike.")
     ratio: float = Field(
         default=0.01,
-        description="Lookalike size, as the platform takes it (see its RULES.md).",
+        description=(
+            "Lookalike size on platforms that size by a share of the country's population "
+            "(Meta: 0.01 to 0.20; see its RULES.md)."
+        ),
+    )
+    size: str = Field(
+        default="balanced",
+        description=(
+            "Lookalike size on platforms that size by a word (TikTok: narrow, balanced or "
+            "broad; see its RULES.md)."
+        ),
     )
     max_seed_age_hours: float = Field(
         default=48.0, gt=0, le=24 * 30, description="Delete a seed this long after creation."
@@ -155,13 +166,28 @@ class ExportSettings(Section):
     def _known_country(cls, value: str) -> str:
         return validate_country(value)
 
+    @property
+    def default_size(self) -> LookalikeSize:
+        """The lookalike size of an export that asks for none (each platform picks its form)."""
+        return LookalikeSize(ratio=self.ratio, word=self.size)
+
     @field_validator("ratio")
     @classmethod
-    def _size_the_platform_takes(cls, value: float, info: ValidationInfo) -> float:
-        destination = info.data.get("destination")
-        if destination not in PLATFORMS:
+    def _ratio_the_platform_takes(cls, value: float, info: ValidationInfo) -> float:
+        chosen = PLATFORMS.get(info.data.get("destination", ""))
+        if chosen is None or chosen.lookalike_words:
             return value  # an unknown destination is refused on its own
-        return PLATFORMS[destination].check_lookalike_size(value)
+        return (
+            chosen.check_lookalike_size(LookalikeSize(ratio=value), LookalikeSize()).ratio or value
+        )
+
+    @field_validator("size")
+    @classmethod
+    def _word_the_platform_takes(cls, value: str, info: ValidationInfo) -> str:
+        chosen = PLATFORMS.get(info.data.get("destination", ""))
+        if chosen is None or not chosen.lookalike_words:
+            return value
+        return chosen.check_lookalike_size(LookalikeSize(word=value), LookalikeSize()).word or value
 
 
 class LegalSettings(Section):

@@ -29,7 +29,7 @@ def summary_rows(record: ExportRecord) -> list[tuple[str, str]]:
         environment_row(record),
         ("export", record.export_id),
         ("destination", destination_label(record)),
-        ("lookalike", f"{record.country}, {percent(record.ratio)}"),
+        ("lookalike", f"{record.country}, {record.size.describe()}"),
         ("state", str(record.state)),
     ]
     if record.legal is not None:
@@ -58,11 +58,6 @@ def summary_rows(record: ExportRecord) -> list[tuple[str, str]]:
     return rows
 
 
-def percent(ratio: float) -> str:
-    """A lookalike size as given, in percent: 0.02 → ``2%``, 0.015 → ``1.5%``."""
-    return f"{ratio * 100:.6g}%"
-
-
 def lookalike_name(record: ExportRecord) -> str:
     """The lookalike's name on the platform, readable in its audience manager.
 
@@ -70,7 +65,7 @@ def lookalike_name(record: ExportRecord) -> str:
     ``audience-export lookalike FR 2% 2026-12-07 <export id>``.
     """
     return (
-        f"audience-export lookalike {record.country} {percent(record.ratio)} "
+        f"audience-export lookalike {record.country} {record.size.describe()} "
         f"{record.created_at:%Y-%m-%d} {record.export_id}"
     )
 

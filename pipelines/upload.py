@@ -127,24 +127,15 @@ def upload_seed(
         name=record.seed_name,
         description="Lookalike seed; deleted as soon as the lookalike is built.",
     )
-    try:
-        ledger.record(record.export_id, AudienceState.CREATED, seed_audience_id=seed_id)
-    except IllegalTransition:
-        # The reconciler gave this export up (no progress while the source was
-        # read) before the seed existed: hand the new seed over for deletion.
-        ledger.record(
-            record.export_id,
-            AudienceState.SEED_DELETE_PENDING,
-            seed_audience_id=seed_id,
-            reason="the seed was created after the export had been given up",
-        )
-        raise
+    if seed_id is not None:
+        record_created(ledger, record.export_id, seed_id)
     spool_writer = spool() if spool is not None else None
     sender = SessionSender(
         ledger=ledger,
         export_id=record.export_id,
         destination=destination,
         seed_id=seed_id,
+        seed_name=record.seed_name,
         estimated_total=estimated_total,
         spool=spool_writer,
         on_sent=on_sent,
@@ -156,6 +147,12 @@ def upload_seed(
     ):
         sender.send(admitted, last=last, register_version=gate.version)
         progress.advance(len(admitted))
+    if sender.seed_id is None:
+        raise NothingToUpload(
+            "every address of the closing batch objected before it was sent, so the platform "
+            "never created the seed; the files already sent were not attached to any audience",
+            counted() | sender.sent,
+        )
     if not sender.closed:
         ledger.note(
             "session_left_open",
@@ -170,6 +167,22 @@ def upload_seed(
         counts=counted() | sender.sent,
         register_version=gate.version,
     )
+
+
+def record_created(ledger: Ledger, export_id: str, seed_id: str) -> None:
+    """Record the new seed; hand it over for deletion if the export was given up meanwhile."""
+    try:
+        ledger.record(export_id, AudienceState.CREATED, seed_audience_id=seed_id)
+    except IllegalTransition:
+        # The reconciler gave this export up (no progress while the source was
+        # read) before the seed existed: hand the new seed over for deletion.
+        ledger.record(
+            export_id,
+            AudienceState.SEED_DELETE_PENDING,
+            seed_audience_id=seed_id,
+            reason="the seed was created after the export had been given up",
+        )
+        raise
 
 
 def flagged_batches(
@@ -209,12 +222,17 @@ class SessionSender:
     sent as the session's last; a batch the platform refuses because the session
     ended is sent again as the first of a new session (it was not received).
     Each batch is written to the encrypted spool before it is sent.
+
+    On a platform that creates the seed from uploaded data, ``seed_id`` is
+    ``None`` until the closing batch created it; the ledger records the seed,
+    the session and the counts then.
     """
 
     ledger: Ledger
     export_id: str
     destination: Destination
-    seed_id: str
+    seed_id: str | None
+    seed_name: str
     estimated_total: int
     spool: SpoolWriter | None
     on_sent: Callable[[UploadBatch], None] | None = None
@@ -232,18 +250,14 @@ class SessionSender:
 
     def open_session(self, *, register_version: str, reason: str | None = None) -> None:
         """Start a new upload session and record it."""
-        self._session = self.destination.start_session(estimated_total=self.estimated_total)
+        self._session = self.destination.start_session(
+            estimated_total=self.estimated_total, seed_name=self.seed_name
+        )
         self._batch_seq = 0
         self._started = self.clock()
         self.closed = False
         self.sent["sessions"] += 1
-        self.ledger.record(
-            self.export_id,
-            AudienceState.UPLOADING,
-            upload_session_id=self._session.session_id,
-            register_version=register_version,
-            counts=self.sent,
-        )
+        self._record_progress(register_version, session=True)
         if reason is not None:
             self.ledger.note("session_restarted", reason, export_id=self.export_id)
 
@@ -274,11 +288,24 @@ class SessionSender:
         self.sent["uploaded"] += len(batch)
         self.sent["received"] += receipt.num_received
         self.sent["rejected_by_platform"] += receipt.num_invalid_entries
+        if receipt.created_seed_id is not None:
+            self.seed_id = receipt.created_seed_id
+            record_created(self.ledger, self.export_id, self.seed_id)
+            self._record_progress(register_version, session=True)
+        else:
+            self._record_progress(register_version)
+
+    def _record_progress(self, register_version: str, *, session: bool = False) -> None:
+        """Record the counts (and the session, when it is new) once the seed exists."""
+        if self.seed_id is None:
+            return  # PLANNED until the platform creates the seed; the lease shows progress
+        assert self._session is not None  # opened first
         self.ledger.record(
             self.export_id,
             AudienceState.UPLOADING,
-            counts=self.sent,
+            upload_session_id=self._session.session_id if session else None,
             register_version=register_version,
+            counts=self.sent,
         )
 
     def _upload(self, batch: UploadBatch, last: bool) -> BatchReceipt:

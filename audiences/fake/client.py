@@ -23,6 +23,7 @@ from audiences.destination import (
     AudienceRef,
     BatchReceipt,
     DeletionCheck,
+    LookalikeSize,
     LookalikeState,
     LookalikeStatus,
     MatchState,
@@ -135,12 +136,12 @@ class FakeDestination:
                 if not audience.deleted
             ]
 
-    def start_session(self, *, estimated_total: int) -> UploadSession:
+    def start_session(self, *, estimated_total: int, seed_name: str = "") -> UploadSession:
         return UploadSession(session_id=secrets.token_hex(8), estimated_total=estimated_total)
 
     def upload_batch(
         self,
-        audience_id: str,
+        audience_id: str | None,
         hashes: Sequence[str],
         *,
         session: UploadSession,
@@ -148,6 +149,8 @@ class FakeDestination:
         last_batch: bool,
     ) -> BatchReceipt:
         self._trouble()
+        if audience_id is None:
+            raise ValueError("the fake platform uploads to a seed created beforehand")
         audience = self._live(audience_id)
         valid = [value for value in hashes if _HASH.match(value)]
         with self._account.lock:
@@ -173,7 +176,9 @@ class FakeDestination:
         size = len(audience.members)
         return MatchStatus(MatchState.READY, size, size + 1, "ready", "matched")
 
-    def create_lookalike(self, *, seed_id: str, name: str, country: str, ratio: float) -> str:
+    def create_lookalike(
+        self, *, seed_id: str, name: str, country: str, size: LookalikeSize
+    ) -> str:
         self._trouble()
         self._live(seed_id)
         return self._add(name, AudienceKind.LOOKALIKE, origin=seed_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audiences.destination import Destination
+from audiences.destination import Destination, LookalikeSize
 from audiences.fake.client import FAKE_PROFILE, MAX_BATCH_SIZE, FakeDestination
 from audiences.fake.config import FakeConfig
 from audiences.platform import EmbeddedSandbox, Platform, SandboxKnobs
@@ -24,10 +24,11 @@ def _check_account(value: str) -> str:
     return value
 
 
-def _check_size(value: float) -> float:
-    if not 0 < value <= 1:
-        raise ValueError(f"a fake lookalike size is between 0 and 1 (got {value!r})")
-    return value
+def _check_size(asked: LookalikeSize, default: LookalikeSize) -> LookalikeSize:
+    ratio = asked.ratio if asked.ratio is not None else default.ratio
+    if asked.word is not None or ratio is None or not 0 < ratio <= 1:
+        raise ValueError(f"a fake lookalike size is a ratio between 0 and 1 (got {asked!r})")
+    return LookalikeSize(ratio=ratio)
 
 
 def _no_command() -> None:

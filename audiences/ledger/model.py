@@ -8,10 +8,11 @@ pipeline, never an identifier; the ledger caps its length.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from audiences.destination import LookalikeSize
 from audiences.endpoint import Endpoint
 from audiences.ledger.states import TERMINAL_STATES, AudienceState
 
@@ -31,7 +32,7 @@ class ExportRequest:
     destination: str
     ad_account: str
     country: str
-    ratio: float
+    size: LookalikeSize
     dry_run: bool
     max_seed_age: timedelta
     """A seed older than this is deleted even if its lookalike is not ready."""
@@ -179,7 +180,12 @@ def accumulate(
     verified = _first(events, lambda event: event.state is AudienceState.SEED_DELETION_VERIFIED)
     last = events[-1]
     return ExportRecord(
-        **asdict(request),
+        destination=request.destination,
+        ad_account=request.ad_account,
+        country=request.country,
+        size=request.size,
+        dry_run=request.dry_run,
+        max_seed_age=request.max_seed_age,
         export_id=export_id,
         seed_name=seed_name(export_id),
         created_at=created_at,

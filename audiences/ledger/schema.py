@@ -43,7 +43,10 @@ exports = sa.Table(
     sa.Column("destination", sa.String(100), nullable=False),
     sa.Column("ad_account", sa.String(100), nullable=False),
     sa.Column("country", sa.String(100), nullable=False),
+    # A lookalike's size: a ratio, or a word on platforms that size by word (0006);
+    # the ratio of an export sized by a word is 0 and never read.
     sa.Column("ratio", sa.Float(), nullable=False),
+    sa.Column("lookalike_size", sa.String(20)),
     sa.Column("dry_run", sa.Boolean(), nullable=False),
     sa.Column("max_seed_age_seconds", sa.Integer(), nullable=False),
     sa.Column("seed_name", sa.String(200), nullable=False),

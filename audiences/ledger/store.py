@@ -12,12 +12,12 @@ import json
 import math
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
 import sqlalchemy as sa
 
+from audiences.destination import LookalikeSize
 from audiences.endpoint import Endpoint, Environment
 from audiences.ledger import database, migrate
 from audiences.ledger.errors import IllegalTransition, LedgerError, UnknownExport
@@ -115,12 +115,15 @@ class Ledger:
         export_id = uuid.uuid4().hex
         now = datetime.now(UTC)
         with self._engine.begin() as connection:
-            asked = asdict(request)
-            max_seed_age: timedelta = asked.pop("max_seed_age")
             connection.execute(
                 exports.insert().values(
-                    **asked,
-                    max_seed_age_seconds=max(1, math.floor(max_seed_age.total_seconds())),
+                    destination=request.destination,
+                    ad_account=request.ad_account,
+                    country=request.country,
+                    ratio=request.size.ratio or 0.0,
+                    lookalike_size=request.size.word,
+                    dry_run=request.dry_run,
+                    max_seed_age_seconds=max(1, math.floor(request.max_seed_age.total_seconds())),
                     export_id=export_id,
                     created_at=now,
                     seed_name=seed_name(export_id),
@@ -516,7 +519,11 @@ def _load(connection: sa.Connection, export_ids: list[str]) -> list[ExportRecord
                 destination=row.destination,
                 ad_account=row.ad_account,
                 country=row.country,
-                ratio=row.ratio,
+                size=(
+                    LookalikeSize(ratio=row.ratio)
+                    if row.lookalike_size is None
+                    else LookalikeSize(word=row.lookalike_size)
+                ),
                 dry_run=bool(row.dry_run),
                 max_seed_age=timedelta(seconds=row.max_seed_age_seconds),
             ),

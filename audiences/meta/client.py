@@ -31,6 +31,7 @@ from audiences.destination import (
     AudienceRef,
     BatchReceipt,
     DeletionCheck,
+    LookalikeSize,
     LookalikeStatus,
     MatchStatus,
     UploadSession,
@@ -165,7 +166,7 @@ class MetaDestination:
 
         return self._call("Listing the ad account's audiences", every_page)
 
-    def start_session(self, *, estimated_total: int) -> UploadSession:
+    def start_session(self, *, estimated_total: int, seed_name: str = "") -> UploadSession:
         # Meta lets the client choose the session id: a random positive 63-bit integer.
         return UploadSession(
             session_id=str(secrets.randbits(63) or 1), estimated_total=estimated_total
@@ -173,13 +174,15 @@ class MetaDestination:
 
     def upload_batch(
         self,
-        audience_id: str,
+        audience_id: str | None,
         hashes: Sequence[str],
         *,
         session: UploadSession,
         batch_seq: int,
         last_batch: bool,
     ) -> BatchReceipt:
+        if audience_id is None:
+            raise ValueError("Meta uploads to a seed created beforehand (create_seed)")
         meta_session = {
             "session_id": int(session.session_id),
             "batch_seq": batch_seq,
@@ -227,7 +230,12 @@ class MetaDestination:
 
     # Lookalikes.
 
-    def create_lookalike(self, *, seed_id: str, name: str, country: str, ratio: float) -> str:
+    def create_lookalike(
+        self, *, seed_id: str, name: str, country: str, size: LookalikeSize
+    ) -> str:
+        if size.ratio is None:
+            raise ValueError("Meta sizes a lookalike by a ratio of the country's population")
+        ratio = size.ratio
         params = {
             "name": name,
             "subtype": CustomAudience.Subtype.lookalike,

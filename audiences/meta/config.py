@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr, field_validator
 
+from audiences.destination import LookalikeSize
 from audiences.platform import PlatformSettings
 
 PRODUCTION_GRAPH_URL = "https://graph.facebook.com"
@@ -68,6 +69,19 @@ def check_account(value: str) -> str:
     if not digits.isdigit():
         raise ValueError(f"ad account must be digits, optionally prefixed by act_ (got {value!r})")
     return digits
+
+
+def check_size(asked: LookalikeSize, default: LookalikeSize) -> LookalikeSize:
+    """Meta's lookalike size: a ratio (``RULES.md``); a size word is refused, naming the rule."""
+    if asked.word is not None:
+        raise ValueError(
+            f"Meta sizes a lookalike by a ratio of 0.01 to 0.20 of the country's population, "
+            f"not by a word (got size {asked.word!r}): pass --ratio instead of --size"
+        )
+    ratio = asked.ratio if asked.ratio is not None else default.ratio
+    if ratio is None:
+        raise ValueError("no lookalike ratio: pass --ratio or set AUDIENCE_EXPORT_EXPORT_RATIO")
+    return LookalikeSize(ratio=check_ratio(ratio))
 
 
 def check_ratio(value: float) -> float:

@@ -6,7 +6,7 @@ import atexit
 
 from audiences.destination import Destination
 from audiences.meta.client import MAX_BATCH_SIZE, MetaDestination
-from audiences.meta.config import MetaConfig, check_account, check_ratio
+from audiences.meta.config import MetaConfig, check_account, check_size
 from audiences.meta.profile import META_EMAIL_PROFILE
 from audiences.meta.sandbox.cli import sandbox
 from audiences.meta.sandbox.server import SandboxOptions, SandboxServer
@@ -52,7 +52,7 @@ META = Platform(
     max_batch_size=MAX_BATCH_SIZE,
     min_seed_size=MIN_SEED_SIZE,
     lookalike_sizes="a ratio of 0.01 to 0.20 of the country's population, in steps of 0.01",
-    check_lookalike_size=check_ratio,
+    check_lookalike_size=check_size,
     check_account=check_account,
     show_account=lambda account: f"act_{account}",
     sandbox_account=SANDBOX_AD_ACCOUNT,

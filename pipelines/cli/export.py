@@ -23,7 +23,7 @@ from pipelines.cli.progress_bar import UploadProgressBar
 from pipelines.errors import ConfigurationError
 from pipelines.progress import install_reporter
 from pipelines.runtime import open_runtime
-from pipelines.summary import destination_label, percent, summary_rows
+from pipelines.summary import destination_label, summary_rows
 
 console = Console()
 
@@ -97,7 +97,14 @@ def run(
     ] = None,
     ad_account: Annotated[str | None, typer.Option(help="Ad account id.")] = None,
     country: Annotated[str | None, typer.Option(help="Lookalike country, e.g. FR.")] = None,
-    ratio: Annotated[float | None, typer.Option(help="Lookalike size, 0.01 to 0.20.")] = None,
+    ratio: Annotated[
+        float | None,
+        typer.Option(help="Lookalike size as a share of the population (Meta: 0.01 to 0.20)."),
+    ] = None,
+    size: Annotated[
+        str | None,
+        typer.Option(help="Lookalike size as a word (TikTok: narrow, balanced or broad)."),
+    ] = None,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -134,6 +141,7 @@ def run(
             ad_account=ad_account,
             country=country,
             ratio=ratio,
+            size=size,
             dry_run=dry_run,
             max_seed_age_hours=max_seed_age_hours,
         )
@@ -151,7 +159,7 @@ def closing_sentence(record: ExportRecord) -> str:
         return (
             f"Dry run: would upload {record.counts.get('prepared', 0)} hashed addresses to "
             f"{destination_label(record)} as a seed, build a "
-            f"{percent(record.ratio)} lookalike in {record.country}, then delete the seed. "
+            f"{record.size.describe()} lookalike in {record.country}, then delete the seed. "
             "Nothing was sent."
         )
     if record.seed_deleted_at is not None:
@@ -247,7 +255,7 @@ def show_ledger(
             f"{record.export_id[:8]}\n{record.created_at:%Y-%m-%d %H:%M}",
             escape(
                 f"{destination_label(record)} ({entry['environment']})\n"
-                f"{record.country} {percent(record.ratio)}"
+                f"{record.country} {record.size.describe()}"
             ),
             str(record.state),
             str(record.counts.get("uploaded", "")),
@@ -265,7 +273,8 @@ def ledger_entry(record: ExportRecord) -> dict[str, object]:
         "destination": record.destination,
         "ad_account": record.ad_account,
         "country": record.country,
-        "ratio": record.ratio,
+        "ratio": record.size.ratio,
+        "size": record.size.word,
         "dry_run": record.dry_run,
         "environment": str(record.endpoint.environment) if record.endpoint else "unknown",
         "endpoint_url": record.endpoint.base_url if record.endpoint else None,

@@ -50,6 +50,6 @@ def announce_ready(record: ExportRecord) -> None:
             "ad_account": record.ad_account,
             "lookalike_audience_id": record.lookalike_audience_id,
             "country": record.country,
-            "ratio": record.ratio,
+            "size": record.size.describe(),
         },
     )

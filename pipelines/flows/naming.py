@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from prefect.runtime import deployment, flow_run
 
+from audiences.destination import LookalikeSize
 from pipelines.admission import ExportParameters, requested
 from pipelines.settings import SettingsError, load_settings
-from pipelines.summary import percent
 
 IN_PROCESS = "now"
 """The last part of the name of a run started from the command line, not a deployment."""
@@ -26,12 +26,14 @@ def export_run_name() -> str:
         return f"export-{origin}"
     try:
         request = requested(load_settings(), asked)
-        parts = [request.destination, request.country, percent(request.ratio)]
+        parts = [request.destination, request.country, request.size.describe()]
     except (SettingsError, ValueError):
         parts = [
             asked.destination or "default",
             asked.country or "default",
-            percent(asked.ratio) if asked.ratio is not None else "default",
+            LookalikeSize(ratio=asked.ratio, word=asked.size).describe()
+            if asked.ratio is not None or asked.size is not None
+            else "default",
         ]
     suffix = "-dry-run" if asked.dry_run else ""
     return "-".join([*parts, origin]) + suffix

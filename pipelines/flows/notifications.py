@@ -73,8 +73,8 @@ NOTICES = (
         body=(
             "The lookalike audience {{ event.payload.lookalike_audience_id }} of export "
             "{{ event.payload.export_id }} ({{ event.payload.platform }} account "
-            "{{ event.payload.ad_account }}, {{ event.payload.country }}, ratio "
-            "{{ event.payload.ratio }}) is ready to use in ad sets."
+            "{{ event.payload.ad_account }}, {{ event.payload.country }}, size "
+            "{{ event.payload.size }}) is ready to use in ad sets."
         ),
     ),
 )

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from audiences.destination import LookalikeState, MatchState
+from audiences.destination import LookalikeSize, LookalikeState, MatchState
 from audiences.errors import DestinationError, ErrorKind
 from audiences.meta.client import MetaDestination
 from tests.audiences.helpers import hashes_of, wait_for
@@ -54,7 +54,7 @@ def test_a_seed_with_a_lookalike_cannot_be_deleted_until_the_lookalike_is_gone(
     sandbox.set_options(refuse_seed_delete_with_lookalikes=True)
     seed_id = matched_seed(meta_destination, "seed-2656", hashes_of("2656", 300))
     lookalike_id = meta_destination.create_lookalike(
-        seed_id=seed_id, name="lookalike-2656", country="FR", ratio=0.01
+        seed_id=seed_id, name="lookalike-2656", country="FR", size=LookalikeSize(ratio=0.01)
     )
     error = refused(lambda: meta_destination.delete_audience(seed_id))
     assert (error.kind, error.code) == (ErrorKind.DELETION_REFUSED, 2656)
@@ -153,7 +153,7 @@ def test_lookalike_operation_status_codes(
     seed_id = matched_seed(meta_destination, f"seed-lookalike-{code}", hashes_of(str(code), 300))
     sandbox.set_delays(lookalike_delay_seconds=60)
     lookalike_id = meta_destination.create_lookalike(
-        seed_id=seed_id, name=f"lookalike-{code}", country="FR", ratio=0.01
+        seed_id=seed_id, name=f"lookalike-{code}", country="FR", size=LookalikeSize(ratio=0.01)
     )
     populating = meta_destination.lookalike_status(lookalike_id)
     assert (populating.state, populating.platform_code) == (LookalikeState.POPULATING, "441")
@@ -168,7 +168,7 @@ def test_a_ready_lookalike_reports_an_active_delivery_status(
 ) -> None:
     seed_id = matched_seed(meta_destination, "seed-delivery", hashes_of("delivery", 300))
     lookalike_id = meta_destination.create_lookalike(
-        seed_id=seed_id, name="lookalike-delivery", country="FR", ratio=0.01
+        seed_id=seed_id, name="lookalike-delivery", country="FR", size=LookalikeSize(ratio=0.01)
     )
     ready = wait_for(
         lambda: meta_destination.lookalike_status(lookalike_id),

@@ -13,7 +13,7 @@ import traceback
 
 import pytest
 
-from audiences.destination import LookalikeState, MatchState
+from audiences.destination import LookalikeSize, LookalikeState, MatchState
 from audiences.errors import DestinationError, ErrorKind
 from audiences.meta.client import MetaDestination
 from tests.audiences.helpers import hashes_of, wait_for
@@ -38,7 +38,7 @@ def test_no_token_proof_or_hash_in_any_url(
     meta_destination.remove_batch(seed_id, people[:20])
     wait_for(lambda: meta_destination.match_status(seed_id), lambda s: s.state is MatchState.READY)
     lookalike_id = meta_destination.create_lookalike(
-        seed_id=seed_id, name="wire-lookalike", country="FR", ratio=0.01
+        seed_id=seed_id, name="wire-lookalike", country="FR", size=LookalikeSize(ratio=0.01)
     )
     wait_for(
         lambda: meta_destination.lookalike_status(lookalike_id),

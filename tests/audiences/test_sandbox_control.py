@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 import requests
 
+from audiences.destination import LookalikeSize
 from audiences.errors import DestinationError, ErrorKind
 from audiences.meta.client import LIST_PAGE_SIZE, MetaDestination
 from tests.audiences.helpers import hashes_of, wait_for
@@ -138,7 +139,7 @@ def test_delays_change_while_running_and_reset_restores_them(
     )
     wait_for(lambda: meta_destination.match_status(seed_id).state, lambda s: s == "ready")
     lookalike_id = meta_destination.create_lookalike(
-        seed_id=seed_id, name="lookalike", country="FR", ratio=0.01
+        seed_id=seed_id, name="lookalike", country="FR", size=LookalikeSize(ratio=0.01)
     )
     # Back to the sandbox's starting delay (0.1 s), not the hour set before the reset.
     wait_for(lambda: meta_destination.lookalike_status(lookalike_id).state, lambda s: s == "ready")

@@ -14,6 +14,7 @@ import requests
 from facebook_business.api import FacebookAdsApi
 from facebook_business.exceptions import FacebookRequestError
 
+from audiences.destination import LookalikeSize
 from audiences.errors import DestinationError, ErrorKind
 from audiences.meta.client import MetaDestination
 from tests.audiences.helpers import hashes_of, raw_api, wait_for
@@ -75,7 +76,7 @@ def test_lookalike_spec_is_validated(
 ) -> None:
     error = destination_error(
         lambda: meta_destination.create_lookalike(
-            seed_id=seed_id, name="lal", country=country, ratio=ratio
+            seed_id=seed_id, name="lal", country=country, size=LookalikeSize(ratio=ratio)
         )
     )
     assert (error.code, error.kind) == (100, ErrorKind.INVALID_REQUEST)
@@ -96,7 +97,7 @@ def test_lookalike_type_is_validated(api: FacebookAdsApi, sandbox: RunningSandbo
 def test_lookalike_of_unknown_seed_is_refused(meta_destination: MetaDestination) -> None:
     error = destination_error(
         lambda: meta_destination.create_lookalike(
-            seed_id="42", name="lal", country="FR", ratio=0.01
+            seed_id="42", name="lal", country="FR", size=LookalikeSize(ratio=0.01)
         )
     )
     assert error.code == 100
@@ -112,7 +113,7 @@ def test_seed_with_fewer_than_100_matched_cannot_seed_a_lookalike(
     wait_for(lambda: meta_destination.match_status(seed_id), lambda s: s.state == "ready")
     error = destination_error(
         lambda: meta_destination.create_lookalike(
-            seed_id=seed_id, name="lal", country="FR", ratio=0.01
+            seed_id=seed_id, name="lal", country="FR", size=LookalikeSize(ratio=0.01)
         )
     )
     assert (error.code, error.kind) == (2654, ErrorKind.INVALID_REQUEST)

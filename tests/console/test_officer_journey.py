@@ -15,6 +15,7 @@ import pytest
 import requests
 from sqlalchemy import MetaData, create_engine, select
 
+from audiences.destination import LookalikeSize
 from audiences.ledger import ExportRequest, Ledger
 from objections.canonical import canonical_key
 from objections.register import Register
@@ -47,7 +48,9 @@ def uploaded_by_an_export(console: Console) -> str:
         Ledger.open(settings.ledger_url) as ledger,
     ):
         record = ledger.plan_export(
-            ExportRequest("meta", "act_1", "FR", 0.01, False, timedelta(hours=48))
+            ExportRequest(
+                "meta", "act_1", "FR", LookalikeSize(ratio=0.01), False, timedelta(hours=48)
+            )
         )
         on_sent = sent_recorder(ledger, register, record.export_id, retention_days=30)
         on_sent(UploadBatch([canonical_key(UPLOADED)], ["0" * 64]))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from audiences.destination import LookalikeSize
 from audiences.ledger import AudienceState, Ledger
 from audiences.meta.client import MetaDestination
 from tests.audiences.helpers import hashes_of
@@ -102,7 +103,11 @@ def test_seed_of_an_upload_that_stopped_is_deleted_at_its_maximum_age(
     # An export whose upload outlives its seed's maximum age.
     with Ledger.open(world.settings.ledger_url) as ledger:
         planned = plan_bound_export(
-            ledger, world.settings, sandbox, ratio=0.02, max_seed_age=timedelta(seconds=1)
+            ledger,
+            world.settings,
+            sandbox,
+            size=LookalikeSize(ratio=0.02),
+            max_seed_age=timedelta(seconds=1),
         )
         seed_id = meta_destination.create_seed(name=planned.seed_name, description="")
         ledger.record(planned.export_id, AudienceState.CREATED, seed_audience_id=seed_id)

@@ -188,3 +188,37 @@ def test_a_late_objection_leaves_the_live_seed_at_the_next_reconcile(
     assert sandbox.received(seed)["removed"] == [meta_hash(uploaded)]
     captured = capfd.readouterr()
     assert scan_everything(settings, world.addresses, captured.out + captured.err) == []
+
+
+@pytest.mark.prefect
+@pytest.mark.usefixtures("prefect_server")
+def test_a_late_objector_the_platform_refuses_to_remove_has_the_seed_deleted_at_once(
+    sandbox: RunningSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = configure_export(
+        monkeypatch, sandbox, tmp_path / "home", EXPORT_WAIT_FOR_MATCH_SECONDS="0"
+    )
+    world = build_world(settings, rows=1_000, objectors=10)
+    # Matching is slow, and the platform refuses any removal leaving fewer than 100 000.
+    sandbox.set_options(match_delay_seconds=120, removal_floor=100_000)
+    record = run_export()
+    seed = record.seed_audience_id
+    assert seed is not None
+    uploaded = next(
+        address
+        for address in unwrap_addresses(world.accounts.column("email").combine_chunks()).to_pylist()
+        if address and meta_hash(address) in world.expected
+    )
+    with Register.open(settings.register_config) as register:
+        register.add(uploaded, channel=Channel.EMAIL, by="officer")
+
+    run_reconcile()
+
+    with Ledger.open(settings.ledger_url) as ledger:
+        after = ledger.get(record.export_id)
+        notes = [note.detail for note in ledger.notes(record.export_id)]
+    assert after.state is AudienceState.SEED_DELETION_VERIFIED
+    assert after.latest_reason is not None
+    assert "a late objector could not be removed from seed" in after.latest_reason
+    assert any("the seed is deleted now instead" in note for note in notes)
+    assert sandbox.audience(seed)["deleted"]

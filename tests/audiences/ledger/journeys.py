@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TypedDict
 
+from audiences.destination import LookalikeSize
 from audiences.ledger import AudienceState, ExportRecord, ExportRequest, Ledger
 
 S = AudienceState
@@ -15,7 +16,7 @@ def request_for(*, dry_run: bool = False) -> ExportRequest:
         destination="meta",
         ad_account="1000000000000001",
         country="FR",
-        ratio=0.02,
+        size=LookalikeSize(ratio=0.02),
         dry_run=dry_run,
         max_seed_age=timedelta(hours=48),
     )

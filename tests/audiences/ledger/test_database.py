@@ -28,7 +28,7 @@ def test_reopening_keeps_everything_and_migrates_nothing_twice(ledger_url: str) 
     engine = sa.create_engine(ledger_url)
     with engine.connect() as connection:
         versions = connection.execute(sa.text("SELECT version_num FROM ledger_alembic_version"))
-        assert versions.scalars().all() == ["0005"]
+        assert versions.scalars().all() == ["0006"]
         migrated = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
         assert compare_metadata(migrated, metadata) == []
     engine.dispose()

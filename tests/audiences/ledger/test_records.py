@@ -17,11 +17,11 @@ def test_a_planned_export_names_its_seed_after_itself(ledger: Ledger) -> None:
     record = ledger.plan_export(request_for())
     assert record.state is S.PLANNED
     asked = request_for()
-    assert (record.destination, record.ad_account, record.country, record.ratio) == (
+    assert (record.destination, record.ad_account, record.country, record.size) == (
         asked.destination,
         asked.ad_account,
         asked.country,
-        asked.ratio,
+        asked.size,
     )
     assert (record.dry_run, record.max_seed_age) == (asked.dry_run, asked.max_seed_age)
     assert len(record.export_id) == 32
