@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from audiences.meta.platform import META
 from audiences.platform import Platform
+from audiences.tiktok.platform import TIKTOK
 
-PLATFORMS: dict[str, Platform] = {platform.name: platform for platform in (META,)}
+PLATFORMS: dict[str, Platform] = {platform.name: platform for platform in (META, TIKTOK)}
 """Platforms by name, in the order the product lists them."""
 
 

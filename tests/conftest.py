@@ -29,5 +29,6 @@ pytest_plugins = [
     "tests.fixtures.register",
     "tests.fixtures.prefect",
     "tests.fixtures.sandbox",
+    "tests.fixtures.tiktok_sandbox",
     "tests.fixtures.exports",
 ]

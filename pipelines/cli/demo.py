@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from audiences.ledger import Ledger
-from audiences.registry import platform
+from audiences.registry import PLATFORMS, UnknownPlatform, platform
 from pipelines.admission import ExportParameters
 from pipelines.cli.app import app
 from pipelines.cli.context import choose_sandbox, current_settings
@@ -60,6 +60,9 @@ def _say_keys_created(path: Path) -> None:
 
 @app.command()
 def demo(
+    destination: Annotated[
+        str | None, typer.Option(help=f"Ad platform: {', '.join(PLATFORMS)}; default: the setting.")
+    ] = None,
     timeout_seconds: Annotated[
         float, typer.Option(help="Give up waiting for the seed's deletion after this long.")
     ] = 300.0,
@@ -71,11 +74,14 @@ def demo(
         _write_demo_data(settings, rows=DEMO_ROWS, objectors=DEMO_OBJECTORS, seed=7)
     else:  # the demo, like `objections init`, may create the register
         init_register(settings.register_config, on_keys_created=_say_keys_created).close()
-    destination = platform(settings.export.destination)
-    sandbox = embedded_sandbox(destination, settings.sandbox)
-    console.print(f"{destination.title} sandbox listening at {sandbox.url}")
+    try:
+        chosen = platform(destination or settings.export.destination)
+    except UnknownPlatform as error:
+        raise fail(str(error)) from None
+    sandbox = embedded_sandbox(chosen, settings.sandbox)
+    console.print(f"{chosen.title} sandbox listening at {sandbox.url}")
 
-    record = run_export(ExportParameters())
+    record = run_export(ExportParameters(destination=chosen.name))
     from pipelines.flows.reconcile import reconcile_audiences  # noqa: PLC0415
 
     deadline = time.monotonic() + timeout_seconds

@@ -130,7 +130,7 @@ def test_without_meta_settings_nothing_falls_back_to_the_sandbox(
     [
         (["--ratio", "0.5"], "ratio must be between 0.01 and 0.20"),
         (["--country", "France"], "ISO 3166-1 alpha-2"),
-        (["--destination", "tiktok"], "unknown destination 'tiktok'"),
+        (["--destination", "google"], "unknown destination 'google'"),
     ],
 )
 def test_bad_parameters_stop_before_anything_runs(

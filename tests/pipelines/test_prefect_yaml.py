@@ -19,7 +19,7 @@ def deployments() -> list[dict[str, Any]]:
     return list(document["deployments"])
 
 
-def test_the_three_deployments_exist_with_their_schedules() -> None:
+def test_the_deployments_exist_with_their_schedules() -> None:
     by_name = {
         (load_flow_from_entrypoint(str(ROOT / d["entrypoint"]), False).name, d["name"]): d
         for d in deployments()
@@ -27,11 +27,13 @@ def test_the_three_deployments_exist_with_their_schedules() -> None:
     assert set(by_name) == {
         ("lookalike-export", "weekly"),
         ("lookalike-export", "on-demand"),
+        ("lookalike-export", "tiktok-on-demand"),
         ("reconcile-audiences", "every-15-minutes"),
     }
     weekly = by_name["lookalike-export", "weekly"]["schedules"]
     assert weekly == [{"cron": "0 6 * * 1", "timezone": "Europe/Amsterdam", "active": True}]
     assert "schedules" not in by_name["lookalike-export", "on-demand"]
+    assert "schedules" not in by_name["lookalike-export", "tiktok-on-demand"]
     assert by_name["reconcile-audiences", "every-15-minutes"]["schedules"][0]["interval"] == 900
     assert {d["work_pool"]["name"] for d in deployments()} == {"audience-export"}
 

@@ -48,11 +48,20 @@ def create_run(deployment_id: UUID, export: dict[str, Any]) -> UUID:
         ({"ratio": 0.5}, "0.5 is not one of"),
         ({"ratio": 0.015}, "0.015 is not one of"),
         ({"country": "France"}, "'France' does not match"),
-        ({"destination": "google"}, "'google' is not one of ['meta']"),
+        ({"destination": "google"}, "'google' is not one of ['meta', 'tiktok']"),
+        ({"size": "huge"}, "'huge' is not one of ['balanced', 'broad', 'narrow']"),
         ({"max_seed_age_hours": 0}, "less than or equal to the minimum of 0"),
         ({"recipients": "x"}, "Additional properties are not allowed"),
     ],
-    ids=["ratio 0.5", "ratio 0.015", "country France", "destination google", "age 0", "extra"],
+    ids=[
+        "ratio 0.5",
+        "ratio 0.015",
+        "country France",
+        "destination google",
+        "size huge",
+        "age 0",
+        "extra",
+    ],
 )
 def test_the_server_refuses_a_bad_run_at_creation_with_a_readable_message(
     change: dict[str, Any], words: str
@@ -73,6 +82,8 @@ def test_a_good_run_is_created_and_a_field_left_out_is_the_setting() -> None:
 
     assert create_run(deployment_id, GOOD)
     assert create_run(deployment_id, {"country": "NL", "ratio": 0.07})
+    tiktok = deploy_from_prefect_yaml("tiktok-on-demand")
+    assert create_run(tiktok, {"destination": "tiktok", "country": "DE", "size": "narrow"})
 
 
 @pytest.mark.prefect
@@ -81,10 +92,11 @@ def test_deployments_are_tagged_for_the_product_their_kind_and_platform() -> Non
     with get_client(sync_client=True) as client:
         tags = {
             name: set(client.read_deployment(deploy_from_prefect_yaml(name)).tags)
-            for name in ("weekly", "on-demand", "every-15-minutes")
+            for name in ("weekly", "on-demand", "tiktok-on-demand", "every-15-minutes")
         }
     assert tags == {
         "weekly": {"audience-export", "weekly", "meta"},
         "on-demand": {"audience-export", "on-demand", "meta"},
+        "tiktok-on-demand": {"audience-export", "on-demand", "tiktok"},
         "every-15-minutes": {"audience-export", "reconcile"},
     }

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from audiences.destination import LookalikeSize
 from audiences.ledger import AudienceState, ExportRecord, Ledger
 from pipelines.admission import RunRefused
 from pipelines.demo_data import generate_accounts, write_accounts
@@ -47,7 +48,12 @@ REFUSALS = {
     "ratio 0.5": Refusal(
         args=("--ratio", "0.5"),
         message="ratio must be between 0.01 and 0.20",
-        requested={"ratio": 0.5},
+        requested={"size": LookalikeSize(ratio=0.5)},
+    ),
+    "a size word for Meta": Refusal(
+        args=("--size", "broad"),
+        message="Meta sizes a lookalike by a ratio of 0.01 to 0.20 of the country's population",
+        requested={"size": LookalikeSize(word="broad")},
     ),
     "country France": Refusal(
         args=("--country", "France"),
@@ -55,9 +61,9 @@ REFUSALS = {
         requested={"country": "France"},
     ),
     "unknown destination": Refusal(
-        args=("--destination", "tiktok"),
-        message="unknown destination 'tiktok'",
-        requested={"destination": "tiktok"},
+        args=("--destination", "google"),
+        message="unknown destination 'google'",
+        requested={"destination": "google"},
     ),
     "missing token": Refusal(
         environment={"META_ACCESS_TOKEN": None},
@@ -195,7 +201,7 @@ def test_the_flow_refuses_the_same_way_when_started_by_a_deployment(
 
     record = only_export(home)
     assert record.state is AudienceState.FAILED
-    assert (record.country, record.ratio) == ("NL", 0.03)
+    assert (record.country, record.size.ratio) == ("NL", 0.03)
     assert graph_requests(sandbox) == []
     assert files_in(home) - before == {"ledger.sqlite"}
 

@@ -5,9 +5,6 @@ The command line registers this function (see :class:`audiences.platform.Platfor
 
 from __future__ import annotations
 
-import signal
-import threading
-from types import FrameType
 from typing import Annotated
 
 import typer
@@ -23,43 +20,41 @@ from audiences.meta.sandbox.options import (
     SandboxOptions,
 )
 from audiences.meta.sandbox.server import SandboxServer
+from audiences.sandbox_flags import (
+    AccessToken,
+    Host,
+    LatencyMs,
+    LookalikeDelay,
+    Port,
+    RandomSeed,
+    RateWindow,
+)
+from audiences.sandbox_http import SandboxHttpServer, serve_until_interrupted
 
 DEFAULT_PORT = 8765
 
 
 def sandbox(
     *,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = DEFAULT_HOST,
-    port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0: any free port).")] = (
-        DEFAULT_PORT
-    ),
-    access_token: Annotated[
-        str, typer.Option(help="The one access token the sandbox accepts.")
-    ] = DEFAULT_ACCESS_TOKEN,
+    host: Host = DEFAULT_HOST,
+    port: Port = DEFAULT_PORT,
+    access_token: AccessToken = DEFAULT_ACCESS_TOKEN,
     app_secret: Annotated[
         str | None, typer.Option(help="Require appsecret_proof made with this app secret.")
     ] = None,
     match_delay: Annotated[
         float, typer.Option(min=0, help="Seconds a seed stays 'processing' after an upload.")
     ] = 1.0,
-    lookalike_delay: Annotated[
-        float, typer.Option(min=0, help="Seconds a lookalike takes to populate.")
-    ] = 1.0,
-    latency_ms: Annotated[
-        float, typer.Option(min=0, help="Milliseconds added to every Graph answer.")
-    ] = 0.0,
+    lookalike_delay: LookalikeDelay = 1.0,
+    latency_ms: LatencyMs = 0.0,
     fault_rate: Annotated[
         float, typer.Option(min=0, max=1, help="Share of Graph calls failing with code 2.")
     ] = 0.0,
     rate_limit: Annotated[
         int | None, typer.Option(min=1, help="Graph requests allowed per rate window.")
     ] = None,
-    rate_window: Annotated[
-        float, typer.Option(min=0.001, help="Length of the rate limit's rolling window, seconds.")
-    ] = DEFAULT_RATE_WINDOW_SECONDS,
-    random_seed: Annotated[
-        int | None, typer.Option(help="Seed of the fault injector, to replay a run.")
-    ] = None,
+    rate_window: RateWindow = DEFAULT_RATE_WINDOW_SECONDS,
+    random_seed: RandomSeed = None,
     refuse_seed_delete_with_lookalikes: Annotated[
         bool,
         typer.Option(
@@ -119,25 +114,15 @@ def sandbox(
         session_timeout_seconds=session_timeout,
         max_url_bytes=max_url_bytes,
     )
-    stop = threading.Event()
 
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
+    def announce(server: SandboxHttpServer) -> None:
+        typer.echo(f"Graph API sandbox listening on {server.url}/{GRAPH_API_VERSION}")
+        typer.echo(f"access token: {access_token}")
+        typer.echo(f"state: {server.url}/_sandbox/state — stop with Ctrl-C")
 
-    signal.signal(signal.SIGTERM, request_stop)
     try:
-        server = SandboxServer(options).start()
+        serve_until_interrupted(SandboxServer(options), announce)
     except OSError as error:
         typer.echo(f"error: cannot listen on {host}:{port}: {error.strerror}", err=True)
         raise typer.Exit(code=2) from None
-    typer.echo(f"Graph API sandbox listening on {server.url}/{GRAPH_API_VERSION}")
-    typer.echo(f"access token: {access_token}")
-    typer.echo(f"state: {server.url}/_sandbox/state — stop with Ctrl-C", nl=True)
-    try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-        typer.echo("sandbox stopped")
+    typer.echo("sandbox stopped")

@@ -1,0 +1,1 @@
+"""TikTok Business API: the platform the exports also reach."""

@@ -1,0 +1,1 @@
+"""Tests of the TikTok platform and its sandbox."""
