@@ -69,26 +69,29 @@ def test_nothing_works_before_init_which_creates_register_and_keys_once(
 def test_a_scope_names_all_or_a_platform_the_product_exports_to(run: Run) -> None:
     refused = run("add", "x@y.example", "--channel", "email", "--scope", "facebook")
     assert refused.exit_code == 2
-    assert "scope must be 'all' or platforms among: meta (got 'facebook')" in refused.stderr
+    assert "scope must be 'all' or platforms among: meta, tiktok (got 'facebook')" in refused.stderr
     assert run("list", "--format", "json").stdout.strip() == "[]"
-    unknown = run("check", "x@y.example", "--platform", "tiktok")
+    unknown = run("check", "x@y.example", "--platform", "google")
     assert unknown.exit_code == 2
-    assert "platforms among: meta" in unknown.stderr
+    assert "platforms among: meta, tiktok" in unknown.stderr
 
 
 def test_check_answers_per_platform_and_exits_0_only_if_suppressed_everywhere(run: Run) -> None:
     run("add", "jane.doe@gmail.com", "--channel", "email", "--scope", "meta")
     hit = run("check", " J.A.N.E.DOE+promo@googlemail.com ")
     assert (hit.exit_code, hit.stdout) == (
-        0,
-        "suppressed for meta: objection 1 (received, scope meta)\n",
+        1,
+        "suppressed for meta: objection 1 (received, scope meta)\nnot suppressed for tiktok\n",
     )
     run("add", "zoe@example.com", "--channel", "email")
     everywhere = run("check", "Zoe@Example.com")
     assert everywhere.exit_code == 0
     assert everywhere.stdout.startswith("suppressed for all platforms: objection 2 (received")
     miss = run("check", "john@gmail.com")
-    assert (miss.exit_code, miss.stdout.strip()) == (1, "not suppressed for meta")
+    assert (miss.exit_code, miss.stdout) == (
+        1,
+        "not suppressed for meta\nnot suppressed for tiktok\n",
+    )
     only = run("check", "jane.doe@gmail.com", "--platform", "meta")
     assert only.exit_code == 0
     bad = run("check", "jane@")
@@ -155,7 +158,8 @@ def test_import_keeps_valid_lines_names_bad_ones_and_is_idempotent(
     assert "line 3: 'not-an-address': no @ sign" in first.stderr
     assert "line 4: 'john@example.com': unknown channel 'fax'" in first.stderr
     assert (
-        "line 7: 'fb@example.com': scope must be 'all' or platforms among: meta (got 'facebook')"
+        "line 7: 'fb@example.com': scope must be 'all' or platforms among: meta, tiktok "
+        "(got 'facebook')"
     ) in first.stderr
     second = run("import", str(file))
     assert second.stdout.strip() == "recorded 0, already registered 3, refused 3"
