@@ -157,3 +157,30 @@ def test_cli_refuses_bad_switches(switch: tuple[str, str]) -> None:
     )
     assert finished.returncode == 2
     assert switch[0] in finished.stderr
+
+
+def test_the_platform_option_serves_tiktoks_sandbox_with_its_own_flags() -> None:
+    with sandbox_cli("--platform", "tiktok", "--match-delay", "0.1", "--min-update-size", "5") as (
+        url,
+        _process,
+    ):
+        options = requests.get(f"{url}/_sandbox/options", timeout=5).json()["options"]
+        assert (options["match_delay_seconds"], options["min_update_size"]) == (0.1, 5)
+        answer = requests.get(
+            f"{url}/open_api/v1.3/dmp/custom_audience/list/",
+            params={"advertiser_id": "7000000000000000001"},
+            headers={"Access-Token": "sandbox-token"},
+            timeout=5,
+        ).json()
+        assert (answer["code"], answer["data"]["list"]) == (0, [])
+
+
+def test_an_unknown_platform_is_refused_naming_the_known_ones() -> None:
+    refused = subprocess.run(
+        [str(COMMAND), "sandbox", "--platform", "google"],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode == 2
+    assert "unknown platform 'google'; known platforms: meta, tiktok" in refused.stderr
