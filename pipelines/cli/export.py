@@ -26,6 +26,8 @@ from pipelines.runtime import open_runtime
 from pipelines.summary import destination_label, summary_rows
 
 console = Console()
+notices = Console(stderr=True)
+"""What the user should know on the way (stdout is the result's: ``run --json``)."""
 
 
 class OutputFormat(StrEnum):
@@ -74,7 +76,7 @@ def run_export(parameters: ExportParameters) -> ExportRecord:
     from pipelines.flows.export import lookalike_export  # noqa: PLC0415 - Prefect loads slowly
 
     if not os.environ.get("PREFECT_API_URL"):
-        console.print(
+        notices.print(
             "No PREFECT_API_URL: starting a temporary Prefect server for this run (a few "
             "seconds; set PREFECT_API_URL to a running server to skip this)."
         )

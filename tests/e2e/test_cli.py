@@ -62,6 +62,40 @@ def test_demo_from_an_empty_folder_ends_with_the_deletion_verified(
     assert scanner.scan_bytes("output", (demo.stdout + demo.stderr).encode()) == []
 
 
+def test_a_tiktok_export_to_its_sandbox_from_the_command_line(
+    tmp_path: Path, prefect_server: str
+) -> None:
+    assert cli(tmp_path, prefect_server, "demo-data", "--rows", "1000").returncode == 0
+
+    run = cli(
+        tmp_path,
+        prefect_server,
+        "run",
+        "--destination",
+        "tiktok",
+        "--sandbox",
+        "--size",
+        "narrow",
+        "--country",
+        "DE",
+        "--json",
+    )
+
+    assert run.returncode == 0, run.stderr
+    entry = json.loads(run.stdout)
+    assert (entry["destination"], entry["environment"]) == ("tiktok", "sandbox")
+    assert (entry["country"], entry["size"], entry["ratio"]) == ("DE", "narrow", None)
+    assert entry["seed_audience_id"]
+    assert entry["lookalike_audience_id"]
+    if entry["state"] == "seed_deletion_verified":
+        assert "get: code 40007" in entry["platform_deletion_answer"]
+    wrong = cli(
+        tmp_path, prefect_server, "run", "--destination", "tiktok", "--sandbox", "--ratio", "0.02"
+    )
+    assert wrong.returncode == 2
+    assert "pass --size instead of --ratio" in wrong.stderr
+
+
 def test_dry_run_says_what_it_would_do_and_sends_nothing(
     tmp_path: Path, prefect_server: str
 ) -> None:
