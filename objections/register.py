@@ -40,7 +40,7 @@ from objections.model import (
     VerificationMethod,
 )
 from objections.review import check_method, next_status, pending_withdrawal, withdrawal_step
-from objections.suppression import Suppression
+from objections.suppression import Suppression, pack
 
 _SNAPSHOT_ATTEMPTS = 5
 
@@ -417,25 +417,31 @@ class Register:
     def suppression(self, platform: str) -> Suppression:
         """Digests of everyone not to be uploaded to ``platform``, and their version.
 
-        Reads the state, then the rows, and retries if a key rotation came in
-        between, so the digests and the key always belong together.
+        Reads the state, then the distinct (scope, status, key id) of the rows,
+        then only the blind index of the rows whose scope covers ``platform``
+        and whose status suppresses: no address, date or scope is parsed per
+        row. Retries if a key rotation came in between (the state is read again
+        last), so the digests and the key always belong together. The version is
+        the one read first: a later change makes the gate reload, never miss it.
         """
         self._known(platform)
         for _ in range(_SNAPSHOT_ATTEMPTS):
             with self._engine.connect() as connection:
                 state = store.read_state(connection)
-                rows = store.objection_rows(connection)
-            if state is None:  # pragma: no cover - open() refuses a register without it
-                raise RegisterError("the register state row is missing")
-            counter, key_id = state.version, state.key_id
-            if all(row.key_id == key_id for row in rows):
-                digests = frozenset(
-                    row.blind_index
-                    for row in rows
-                    if Status(row.status).suppresses and Scope.parse(row.scope).covers(platform)
-                )
-                index = self._pair(key_id).blind_index()
-                return Suppression(f"{counter}-{key_id}", platform.lower(), digests, index)
+                kinds = store.objection_kinds(connection)
+                if state is None:  # pragma: no cover - open() refuses a register without it
+                    raise RegisterError("the register state row is missing")
+                counter, key_id = state.version, state.key_id
+                if any(kind.key_id != key_id for kind in kinds):
+                    continue
+                scopes = {kind.scope for kind in kinds if Scope.parse(kind.scope).covers(platform)}
+                statuses = {kind.status for kind in kinds if Status(kind.status).suppresses}
+                digests = store.blind_indexes(connection, scopes, statuses)
+                again = store.read_state(connection)
+                if again is None or again.key_id != key_id:
+                    continue
+            index = self._pair(key_id).blind_index()
+            return Suppression(f"{counter}-{key_id}", platform.lower(), pack(digests), index)
         raise RegisterError("the register keys kept changing while the suppression set was read")
 
     # Keys.

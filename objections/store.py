@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -319,6 +319,33 @@ def objection_rows(
     if since is not None:
         query = query.where(objections.c.received_at >= since)
     return connection.execute(query).all()
+
+
+class ObjectionKind(NamedTuple):
+    """One combination of scope, status and key id that rows of the register hold."""
+
+    scope: str
+    status: str
+    key_id: str
+
+
+def objection_kinds(connection: Connection) -> list[ObjectionKind]:
+    """Every distinct (scope, status, key id) of the objections: a handful, however many rows."""
+    query = select(objections.c.scope, objections.c.status, objections.c.key_id).distinct()
+    return [ObjectionKind(*row) for row in connection.execute(query)]
+
+
+def blind_indexes(
+    connection: Connection, scopes: Collection[str], statuses: Collection[str]
+) -> list[bytes]:
+    """The blind index of every objection with one of ``scopes`` and one of ``statuses``
+    (only that column is read)."""
+    if not scopes or not statuses:
+        return []
+    query = select(objections.c.blind_index).where(
+        objections.c.scope.in_(sorted(scopes)), objections.c.status.in_(sorted(statuses))
+    )
+    return [bytes(digest) for digest in connection.execute(query).scalars()]
 
 
 def newest_objection_id(connection: Connection) -> int:
