@@ -14,10 +14,12 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -30,8 +32,9 @@ from audiences.identity import (
 )
 from objections.canonical import canonical_keys
 from objections.crypto import BlindIndex
-from objections.suppression import Suppression
-from pipelines.dedup import Prefixes, SeenPrefixes, contains, prefixes
+from objections.suppression import Suppression, prefixes
+from pipelines.dedup import SeenPrefixes
+from pipelines.sources.prefetch import read_ahead
 
 UNCHECKABLE = "uncheckable"
 """Valid for the platform, but no canonical key: it cannot be checked against
@@ -41,6 +44,27 @@ the register, so it is never uploaded."""
 PREPARATION_THREADS = 2
 """Worker threads analysing source batches; two use both cores of the reference machine
 (see BENCHMARKS.md)."""
+
+
+READ_AHEAD = 1
+"""Source batches read ahead, in a thread of their own, of the one being prepared: reading
+is faster than analysing, so one is enough, and a second cost about 4 MB (BENCHMARKS.md)."""
+
+
+def return_arrow_memory_promptly() -> None:
+    """Make Arrow allocate from jemalloc and give freed pages back at once.
+
+    Process-wide, and meant for it: preparation is what allocates Arrow memory
+    in an export. Arrow's default pool (mimalloc) keeps freed pages in every
+    thread's heap; with the reader and two workers that held about 50 MB more
+    at 5 M rows (BENCHMARKS.md). A build of Arrow without jemalloc keeps its pool.
+    """
+    try:
+        pool = pa.jemalloc_memory_pool()
+    except NotImplementedError:  # pragma: no cover - every wheel we install has jemalloc
+        return
+    pa.jemalloc_set_decay_ms(0)
+    pa.set_memory_pool(pool)
 
 
 class SuppressionSource(Protocol):
@@ -124,7 +148,7 @@ class UploadBatch:
         """The rows before ``at`` and the rows from ``at`` on."""
         return self._rows(slice(None, at)), self._rows(slice(at, None))
 
-    def without(self, drop: Sequence[bool]) -> UploadBatch:
+    def without(self, drop: Sequence[bool] | npt.NDArray[np.bool_]) -> UploadBatch:
         """The batch minus the rows flagged in ``drop``."""
         kept = [index for index, flagged in enumerate(drop) if not flagged]
         return UploadBatch(
@@ -182,9 +206,10 @@ def analyse(emails: pa.Array, profile: NormalisationProfile, index: BlindIndex) 
 class Preparer:
     """Streams source batches into deduplicated upload batches of a fixed size.
 
+    A thread of its own reads the source :data:`READ_AHEAD` batches ahead;
     ``threads`` worker threads analyse source batches (:func:`analyse`) while
-    the caller's thread reads the source and, in source order, suppresses and
-    deduplicates; at most ``threads + 1`` source batches are held at once.
+    the caller's thread, in source order, suppresses and deduplicates; at most
+    ``threads + READ_AHEAD + 2`` source batches are held at once.
     """
 
     def __init__(
@@ -202,6 +227,7 @@ class Preparer:
         self._threads = threads
         self._seen = SeenPrefixes()
         self.counts = counts
+        return_arrow_memory_promptly()
 
     def batches(self, source: Iterable[pa.RecordBatch]) -> Iterator[UploadBatch]:
         """Upload batches of exactly ``batch_size`` rows, the last one possibly smaller."""
@@ -218,9 +244,12 @@ class Preparer:
 
     def _prepared(self, source: Iterable[pa.RecordBatch]) -> Iterator[UploadBatch]:
         in_flight: deque[Future[_Analysis]] = deque()
-        with ThreadPoolExecutor(self._threads, thread_name_prefix="prepare") as pool:
+        with (
+            ThreadPoolExecutor(self._threads, thread_name_prefix="prepare") as pool,
+            closing(read_ahead(source, READ_AHEAD)) as read,
+        ):
             try:
-                for record_batch in source:
+                for record_batch in read:
                     in_flight.append(
                         pool.submit(
                             analyse, record_batch.column("email"), self._profile, self._gate.index
@@ -242,8 +271,8 @@ class Preparer:
         suppressed = self._gate.suppressed(
             analysis.keys, analysis.index_digests, analysis.index_key_id
         )
-        counts.suppressed += sum(suppressed)
-        admitted = np.flatnonzero(~np.array(suppressed, dtype=bool))
+        counts.suppressed += int(suppressed.sum())
+        admitted = np.flatnonzero(~suppressed)
         first = self._seen.first_seen(prefixes(analysis.hashes[admitted]))
         kept = admitted[first]
         counts.duplicates += len(admitted) - len(kept)
@@ -270,7 +299,6 @@ class SuppressionGate:
         self._register = register
         self._platform = platform
         self._suppression = register.suppression(platform)
-        self._known = (self._suppression, _sorted_prefixes(self._suppression.digests))
         self.counts = counts
 
     @property
@@ -294,38 +322,26 @@ class SuppressionGate:
         keys: Sequence[str] | pa.StringArray,
         index_digests: Digests,
         index_key_id: str | None,
-    ) -> list[bool]:
+    ) -> npt.NDArray[np.bool_]:
         """For each canonical key, suppressed as of now? ``index_digests`` are the keys'
         blind-index digests under ``index_key_id``; they are computed again only if the
         register's index key is another one by now.
 
-        Digests are looked up by their first 8 bytes in a sorted array (one binary
-        search per row, no Python object per row); only those prefixes found there
-        are compared in full against the suppression set.
+        The digests are looked up in the packed, sorted suppression set
+        (:meth:`~objections.suppression.Suppression.flags`): no Python object per row.
         """
         suppression = self.current()
         if index_key_id != suppression.index.key_id or len(index_digests) != len(keys):
             listed = keys.to_pylist() if isinstance(keys, pa.Array) else keys
-            return suppression.suppressed(listed)
-        if self._known[0] is not suppression:
-            self._known = (suppression, _sorted_prefixes(suppression.digests))
-        flagged = np.zeros(len(index_digests), dtype=bool)
-        for row in np.flatnonzero(contains(self._known[1], prefixes(index_digests))).tolist():
-            flagged[row] = index_digests[row].tobytes() in suppression.digests
-        return flagged.tolist()
+            return np.array(suppression.suppressed(listed), dtype=bool)
+        return suppression.flags(index_digests)
 
     def admit(self, batch: UploadBatch) -> UploadBatch:
         """The batch minus anyone who objected since it was prepared."""
         late = self.suppressed(batch.canonical_keys, batch.index_digests, batch.index_key_id)
-        dropped = sum(late)
+        dropped = int(late.sum())
         if not dropped:
             return batch
         self.counts.suppressed_late += dropped
         self.counts.prepared -= dropped
         return batch.without(late)
-
-
-def _sorted_prefixes(digests: frozenset[bytes]) -> Prefixes:
-    """The first 8 bytes of every digest, sorted, for :func:`~pipelines.dedup.contains`."""
-    packed = np.frombuffer(b"".join(digests), np.uint8).reshape(-1, 32)
-    return np.sort(prefixes(packed))

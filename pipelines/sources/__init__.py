@@ -13,7 +13,6 @@ from __future__ import annotations
 from pipelines.sources.base import Source
 from pipelines.sources.eligibility import DEFAULT_QUERY
 from pipelines.sources.errors import SourceError
-from pipelines.sources.files import FileSource
 from pipelines.sources.locations import DataFiles, parse_location
 from pipelines.sources.sql import SqlSource
 
@@ -29,6 +28,9 @@ def open_source(url: str, *, query: str | None, batch_rows: int) -> Source:
     """
     location = parse_location(url)
     if isinstance(location, DataFiles):
+        # Imported here: pyarrow.dataset (and pandas with it) is 52 MB an SQL source never needs.
+        from pipelines.sources.files import FileSource  # noqa: PLC0415
+
         if query is not None:
             raise SourceError(
                 f"a custom eligibility query needs a database source; {location.display} "

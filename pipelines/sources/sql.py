@@ -11,16 +11,22 @@ empty string.
 Batch size: SQLite reads exactly ``batch_rows`` rows at a time; PostgreSQL
 streams ``COPY`` output in batches of about ``batch_rows`` ×
 :data:`PG_BYTES_PER_ROW_HINT` bytes, re-sliced to ``batch_rows`` rows.
+
+A source reads through ADBC's low-level statements, not its DB-API module:
+``adbc_driver_manager.dbapi`` imports ``pyarrow.dataset``, which imports
+``pandas`` — 52 MB of memory an export never uses. Only :func:`connect`, for
+the writers (demo and benchmark data), loads it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import adbc_driver_manager
-import adbc_driver_postgresql.dbapi as postgresql
-import adbc_driver_sqlite.dbapi as sqlite
+import adbc_driver_postgresql
+import adbc_driver_sqlite
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -29,6 +35,9 @@ from pipelines.sources.eligibility import DEFAULT_COLUMNS, DEFAULT_QUERY, OUTPUT
 from pipelines.sources.errors import SourceError, driver_failure, error_class
 from pipelines.sources.locations import PostgresDatabase, SqliteFile
 from pipelines.sources.probe import why_unconnected
+
+if TYPE_CHECKING:
+    from adbc_driver_manager.dbapi import Connection
 
 PG_BYTES_PER_ROW_HINT = 64
 """Rough size of one (account_id, email) row in PostgreSQL's binary COPY stream."""
@@ -39,30 +48,38 @@ _READ = """SELECT COALESCE(CAST(account_id AS TEXT), '') AS account_id,
 FROM ({query}) AS eligible"""
 
 
-def connect(
-    location: SqliteFile | PostgresDatabase, *, writable: bool = False
-) -> adbc_driver_manager.dbapi.Connection:
-    """An ADBC connection (autocommit); SQLite is opened read-only unless ``writable``.
+def connect(location: SqliteFile | PostgresDatabase, *, writable: bool = False) -> Connection:
+    """A DB-API connection (autocommit); SQLite is opened read-only unless ``writable``.
 
     A missing SQLite file is refused when reading and created when writing.
     """
-    connection: adbc_driver_manager.dbapi.Connection
+    from adbc_driver_manager.dbapi import Connection  # noqa: PLC0415 - see the module's notes
+
+    return Connection(*_open(location, writable=writable), autocommit=True)
+
+
+def _open(
+    location: SqliteFile | PostgresDatabase, *, writable: bool
+) -> tuple[adbc_driver_manager.AdbcDatabase, adbc_driver_manager.AdbcConnection]:
+    """The driver's database and a connection to it (autocommit, ADBC's default)."""
+    database: adbc_driver_manager.AdbcDatabase | None = None
     try:
         if isinstance(location, PostgresDatabase):
-            connection = postgresql.connect(location.uri, autocommit=True)
+            database = adbc_driver_postgresql.connect(location.uri)
         elif writable:
             location.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite.connect(str(location.path), autocommit=True)
+            database = adbc_driver_sqlite.connect(str(location.path))
         elif location.path.is_file():
-            uri = f"{location.path.resolve().as_uri()}?mode=ro"
-            connection = sqlite.connect(uri, autocommit=True)
+            database = adbc_driver_sqlite.connect(f"{location.path.resolve().as_uri()}?mode=ro")
         else:
             raise SourceError(f"SQLite source {location.path} does not exist")
+        return database, adbc_driver_manager.AdbcConnection(database)
     except adbc_driver_manager.Error as error:
+        if database is not None:
+            database.close()
         raise SourceError(
             f"cannot connect to {location.display}: {why_unconnected(location, error)}"
         ) from None
-    return connection
 
 
 class SqlSource(Source):
@@ -74,30 +91,44 @@ class SqlSource(Source):
         super().__init__(batch_rows)
         self._location = location
         self._query = query.strip().rstrip(";").strip()
-        self._connection = connect(location)
+        self._database, self._connection = _open(location, writable=False)
         try:
             self._check_columns()
         except BaseException:
-            self._connection.close()
+            self.close()
             raise
 
     def estimate_rows(self) -> int:
-        with self._failures("counting the eligible rows"), self._connection.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM ({self._query}) AS eligible")
-            row = cursor.fetchone()
-        return int(row[0]) if row else 0
+        with (
+            self._failures("counting the eligible rows"),
+            self._results(f"SELECT COUNT(*) FROM ({self._query}) AS eligible") as results,
+        ):
+            counted = results.read_all().column(0)
+        return int(counted[0].as_py() or 0) if len(counted) else 0
 
     def close(self) -> None:
         self._connection.close()
+        self._database.close()
+
+    @contextmanager
+    def _results(self, sql: str, **options: str) -> Iterator[pa.RecordBatchReader]:
+        """The result of one statement, as a stream of record batches; closed on leaving."""
+        statement = adbc_driver_manager.AdbcStatement(self._connection)
+        try:
+            statement.set_options(**options)
+            statement.set_sql_query(sql)
+            stream, _rows = statement.execute_query()
+            with pa.RecordBatchReader.from_stream(stream) as results:
+                yield results
+        finally:
+            statement.close()
 
     def _read(self) -> Iterator[tuple[pa.Array, pa.Array]]:
         with (
             self._failures("reading the eligible rows", streaming=True),
-            self._connection.cursor() as cursor,
+            self._results(_READ.format(query=self._query), **self._batch_options()) as results,
         ):
-            cursor.adbc_statement.set_options(**self._batch_options())
-            cursor.execute(_READ.format(query=self._query))
-            for batch in cursor.fetch_record_batch():
+            for batch in results:
                 missing = pc.equal(batch.column("email_missing"), 1)
                 email = batch.column("email")
                 yield (
@@ -122,9 +153,11 @@ class SqlSource(Source):
             )
 
     def _columns_of(self, query: str, doing: str) -> list[str]:
-        with self._failures(doing), self._connection.cursor() as cursor:
-            cursor.execute(f"SELECT * FROM ({query}) AS eligible LIMIT 0")
-            return list(cursor.fetch_arrow_table().schema.names)
+        with (
+            self._failures(doing),
+            self._results(f"SELECT * FROM ({query}) AS eligible LIMIT 0") as results,
+        ):
+            return list(results.read_all().schema.names)
 
     def _default_schema_problem(self) -> str:
         """What the default query lacks, named with the default schema's words only."""
