@@ -252,6 +252,16 @@ class Lifecycle:
                 reason="the platform still returns the seed after its deletion",
                 platform_answer=check.platform_answer,
             )
+        twin = self._delete_twins(record, seed_id)
+        if twin is not None:
+            return self.ledger.record(
+                record.export_id,
+                AudienceState.SEED_DELETE_PENDING,
+                reason=(
+                    f"audience {twin}, named like this export's seed (a creation retried after "
+                    "its answer was lost), is still on the platform after its deletion"
+                ),
+            )
         verified = self.ledger.record(
             record.export_id,
             AudienceState.SEED_DELETION_VERIFIED,
@@ -351,6 +361,35 @@ class Lifecycle:
         if all(note.detail != detail for note in self.ledger.notes(record.export_id)):
             logger.warning("export %s: %s", record.export_id, detail)
             self.ledger.note("unknown_status", detail, export_id=record.export_id)
+
+    def _delete_twins(self, record: ExportRecord, seed_id: str) -> str | None:
+        """Delete every other audience named like the seed; the first one still there, if any.
+
+        A creation whose answer was lost (a gateway page, a timeout) may have
+        been carried out before it was retried: the seed's name is the export's
+        own, so any audience bearing it holds this export's people.
+        """
+        twins = [
+            ref.audience_id
+            for ref in self.destination.list_audiences()
+            if ref.name == record.seed_name and ref.audience_id != seed_id
+        ]
+        for twin in twins:
+            try:
+                self.destination.delete_audience(twin)
+            except DestinationError as error:
+                if error.kind is not ErrorKind.NOT_FOUND:
+                    raise
+            if not self.destination.verify_deleted(twin).verified:
+                return twin
+        if twins:
+            self.ledger.note(
+                "twin_seed_deleted",
+                f"deleted and verified {len(twins)} more audience(s) named like the seed: "
+                f"{', '.join(twins)}",
+                export_id=record.export_id,
+            )
+        return None
 
     def _find_orphan(self, record: ExportRecord) -> str | None:
         """A seed created just before a crash, before its id reached the ledger."""

@@ -22,7 +22,6 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
-    ValidationInfo,
     create_model,
     field_validator,
 )
@@ -173,21 +172,22 @@ class ExportSettings(Section):
 
     @field_validator("ratio")
     @classmethod
-    def _ratio_the_platform_takes(cls, value: float, info: ValidationInfo) -> float:
-        chosen = PLATFORMS.get(info.data.get("destination", ""))
-        if chosen is None or chosen.lookalike_words:
-            return value  # an unknown destination is refused on its own
-        return (
-            chosen.check_lookalike_size(LookalikeSize(ratio=value), LookalikeSize()).ratio or value
-        )
+    def _ratio_every_platform_takes(cls, value: float) -> float:
+        """A default ratio every platform that sizes by ratio takes (runs choose the platform)."""
+        for chosen in PLATFORMS.values():
+            if not chosen.lookalike_words:
+                chosen.check_lookalike_size(LookalikeSize(ratio=value), LookalikeSize())
+        return value
 
     @field_validator("size")
     @classmethod
-    def _word_the_platform_takes(cls, value: str, info: ValidationInfo) -> str:
-        chosen = PLATFORMS.get(info.data.get("destination", ""))
-        if chosen is None or not chosen.lookalike_words:
-            return value
-        return chosen.check_lookalike_size(LookalikeSize(word=value), LookalikeSize()).word or value
+    def _word_every_platform_takes(cls, value: str) -> str:
+        """A default size word every platform that sizes by word takes."""
+        for chosen in PLATFORMS.values():
+            if chosen.lookalike_words:
+                checked = chosen.check_lookalike_size(LookalikeSize(word=value), LookalikeSize())
+                value = checked.word or value
+        return value
 
 
 class LegalSettings(Section):

@@ -282,18 +282,16 @@ class SessionSender:
             )
             receipt = self._upload(batch, closing)
         self.closed = closing
+        if receipt.created_seed_id is not None:  # first of all: the seed's id is on record
+            self.seed_id = receipt.created_seed_id
+            record_created(self.ledger, self.export_id, self.seed_id)
         if self.on_sent is not None:
             self.on_sent(batch)
         self.sent["batches_sent"] += 1
         self.sent["uploaded"] += len(batch)
         self.sent["received"] += receipt.num_received
         self.sent["rejected_by_platform"] += receipt.num_invalid_entries
-        if receipt.created_seed_id is not None:
-            self.seed_id = receipt.created_seed_id
-            record_created(self.ledger, self.export_id, self.seed_id)
-            self._record_progress(register_version, session=True)
-        else:
-            self._record_progress(register_version)
+        self._record_progress(register_version, session=receipt.created_seed_id is not None)
 
     def _record_progress(self, register_version: str, *, session: bool = False) -> None:
         """Record the counts (and the session, when it is new) once the seed exists."""

@@ -123,14 +123,7 @@ class TikTokDestination:
             page += 1
 
     def start_session(self, *, estimated_total: int, seed_name: str = "") -> UploadSession:
-        files_needed = math.ceil(estimated_total / self.max_batch_size)
-        if files_needed > MAX_FILE_PATHS:
-            raise DestinationError(
-                f"Uploading {estimated_total} people failed before the first file: TikTok "
-                f"creates an audience from at most {MAX_FILE_PATHS} files of "
-                f"{self.max_batch_size} people",
-                kind=ErrorKind.INVALID_REQUEST,
-            )
+        _check_files_needed(estimated_total, self.max_batch_size)
         session = UploadSession(session_id=secrets.token_hex(8), estimated_total=estimated_total)
         with self._lock:
             self._sessions[session.session_id] = _SeedFiles(seed_name)
@@ -150,6 +143,8 @@ class TikTokDestination:
         TikTok reports no per-line answer, so lines that are not SHA-256 hex are
         counted as invalid here and never sent.
         """
+        if batch_seq == 1:  # the file size the pipeline chose: refuse before anything is sent
+            _check_files_needed(session.estimated_total, max(1, len(hashes)))
         valid = [value for value in hashes if _SHA256_HEX.fullmatch(value)]
         invalid = len(hashes) - len(valid)
         if audience_id is not None:
@@ -160,12 +155,16 @@ class TikTokDestination:
         with self._lock:
             pending = self._sessions[session.session_id]
         if valid:
+            if len(pending.paths) == MAX_FILE_PATHS:
+                self._forget(session)
+                raise _too_many_files(session.estimated_total, len(hashes))
             pending.paths.append(self._upload(valid, f"Uploading file {batch_seq}"))
         if not last_batch:
             return BatchReceipt(len(hashes), invalid)
-        seed_id = self._create(pending)
-        with self._lock:
-            del self._sessions[session.session_id]
+        try:
+            seed_id = self._create(pending)
+        finally:
+            self._forget(session)
         return BatchReceipt(len(hashes), invalid, created_seed_id=seed_id)
 
     def remove_batch(self, audience_id: str, hashes: Sequence[str]) -> BatchReceipt:
@@ -210,6 +209,7 @@ class TikTokDestination:
             f"Creating a lookalike of audience {seed_id}",
             LOOKALIKE,
             {"custom_audience_name": name[:128], "lookalike_spec": spec},
+            recover=lambda: self._created_named(name[:128]),
         )
         return _audience_id(data, f"Creating a lookalike of audience {seed_id}")
 
@@ -234,7 +234,9 @@ class TikTokDestination:
         if any(str(entry.get("audience_id")) == audience_id for entry in _entries(listed)):
             return DeletionCheck(False, f"TikTok still lists audience {audience_id}")
         try:
-            self._details(audience_id, f"Reading audience {audience_id}")
+            read = self._api.get(
+                f"Reading audience {audience_id}", GET, {"custom_audience_ids": [audience_id]}
+            )
         except DestinationError as error:
             if error.kind is not ErrorKind.NOT_FOUND:
                 raise
@@ -242,6 +244,12 @@ class TikTokDestination:
                 True,
                 f"list filtered by id {audience_id}: no audience; get: code {error.code} "
                 "(the audience does not exist)",
+            )
+        if _details_of(read, audience_id) is None:
+            return DeletionCheck(
+                True,
+                f"list filtered by id {audience_id}: no audience; get: code 0 without "
+                "details of the audience",
             )
         return DeletionCheck(False, f"TikTok still answers for audience {audience_id}")
 
@@ -261,6 +269,17 @@ class TikTokDestination:
             raise translate_shape(what, "file_path")
         return path
 
+    def _forget(self, session: UploadSession) -> None:
+        with self._lock:
+            self._sessions.pop(session.session_id, None)
+
+    def _created_named(self, name: str) -> Data | None:
+        """An audience of this name, as a creation's answer (one whose answer was lost)."""
+        for ref in self.list_audiences():
+            if ref.name == name:
+                return {"custom_audience_id": ref.audience_id}
+        return None
+
     def _create(self, pending: _SeedFiles) -> str:
         what = "Creating the seed audience"
         if not pending.paths:
@@ -276,6 +295,7 @@ class TikTokDestination:
                 "file_paths": pending.paths,
                 "retention_in_days": self._config.retention_days,
             },
+            recover=lambda: self._created_named(pending.seed_name[:128]),
         )
         return _audience_id(data, what)
 
@@ -288,11 +308,32 @@ class TikTokDestination:
 
     def _details(self, audience_id: str, what: str) -> dict[str, Any]:
         data = self._api.get(what, GET, {"custom_audience_ids": [audience_id]})
-        for entry in _entries(data):
-            details = entry.get("audience_details")
-            if isinstance(details, dict) and str(details.get("audience_id")) == audience_id:
-                return details
-        raise translate_shape(what, f"details of audience {audience_id}")
+        details = _details_of(data, audience_id)
+        if details is None:
+            raise translate_shape(what, f"details of audience {audience_id}")
+        return details
+
+
+def _check_files_needed(estimated_total: int, lines_per_file: int) -> None:
+    if math.ceil(estimated_total / lines_per_file) > MAX_FILE_PATHS:
+        raise _too_many_files(estimated_total, lines_per_file)
+
+
+def _too_many_files(estimated_total: int, lines_per_file: int) -> DestinationError:
+    return DestinationError(
+        f"Uploading {estimated_total} people failed: TikTok creates an audience from at most "
+        f"{MAX_FILE_PATHS} files, and files of {lines_per_file} people would take more "
+        "(raise export.upload_batch_size, up to tiktok.file_lines)",
+        kind=ErrorKind.INVALID_REQUEST,
+    )
+
+
+def _details_of(data: Data, audience_id: str) -> dict[str, Any] | None:
+    for entry in _entries(data):
+        details = entry.get("audience_details")
+        if isinstance(details, dict) and str(details.get("audience_id")) == audience_id:
+            return details
+    return None
 
 
 def _entries(data: Data) -> list[dict[str, Any]]:

@@ -41,7 +41,12 @@ class TikTokConfig(PlatformSettings):
         default=MAX_FILE_LINES, ge=1, le=MAX_FILE_LINES, description="Hashes per uploaded file."
     )
     max_attempts: int = Field(
-        default=6, ge=1, description="Attempts per call on transient errors and rate limits."
+        default=10,
+        ge=1,
+        description=(
+            "Attempts per call on transient errors and rate limits (10: about 8 minutes of "
+            "backoff, past TikTok's 5-minute pause after its per-minute limit)."
+        ),
     )
     backoff_seconds: float = Field(
         default=1.0, ge=0, description="First backoff; doubled (with jitter) per attempt."

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx
+
 from audiences.errors import DestinationError, ErrorKind
 
 
@@ -78,8 +80,16 @@ def translate_code(what: str, code: int) -> DestinationError:
 
 
 def translate_gateway(what: str, http_status: int) -> DestinationError:
-    """An answer that is not TikTok's JSON envelope (a gateway page, a bare status)."""
-    kind = ErrorKind.TRANSIENT if http_status >= 500 else ErrorKind.UNEXPECTED
+    """An answer that is not TikTok's JSON envelope (a gateway page, a bare status).
+
+    5xx: the gateway's trouble, transient; 429: a rate limit; anything else unexpected.
+    """
+    if http_status == httpx.codes.TOO_MANY_REQUESTS:
+        kind = ErrorKind.RATE_LIMITED
+    elif http_status >= httpx.codes.INTERNAL_SERVER_ERROR:
+        kind = ErrorKind.TRANSIENT
+    else:
+        kind = ErrorKind.UNEXPECTED
     return DestinationError(
         f"{what} failed: HTTP {http_status} without a TikTok API answer",
         kind=kind,

@@ -63,10 +63,22 @@ class BusinessApi:
         }
         return self._retried(what, lambda: self._client.get(path, params=params))
 
-    def post(self, what: str, path: str, body: Mapping[str, object]) -> Data:
-        """``POST`` of a JSON body holding ``advertiser_id`` and ``body``."""
+    def post(
+        self,
+        what: str,
+        path: str,
+        body: Mapping[str, object],
+        *,
+        recover: Callable[[], Data | None] | None = None,
+    ) -> Data:
+        """``POST`` of a JSON body holding ``advertiser_id`` and ``body``.
+
+        ``recover`` runs before each retry: a call whose answer was lost (a
+        gateway page, a timeout) may have been carried out, and what it returns
+        instead of ``None`` is taken as the answer (a creation found by name).
+        """
         payload = {"advertiser_id": self.advertiser_id, **body}
-        return self._retried(what, lambda: self._client.post(path, json=payload))
+        return self._retried(what, lambda: self._client.post(path, json=payload), recover)
 
     def upload(
         self, what: str, path: str, fields: Mapping[str, str], file_name: str, content: bytes
@@ -80,9 +92,25 @@ class BusinessApi:
         """Release the connection pool."""
         self._client.close()
 
-    def _retried(self, what: str, send: Callable[[], httpx.Response]) -> Data:
+    def _retried(
+        self,
+        what: str,
+        send: Callable[[], httpx.Response],
+        recover: Callable[[], Data | None] | None = None,
+    ) -> Data:
+        attempts = 0
+
+        def attempt() -> Data:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1 and recover is not None:
+                recovered = recover()
+                if recovered is not None:
+                    return recovered
+            return self._once(what, send)
+
         return call_with_retry(
-            lambda: self._once(what, send),
+            attempt,
             policy=self._policy,
             what=what,
             sleep=self._sleep,

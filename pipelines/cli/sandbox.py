@@ -46,8 +46,10 @@ def sandbox(
         f"({', '.join(PLATFORMS)})."
     )(chosen.sandbox_command)
     command = get_command(served)
-    command.main(
+    code = command.main(
         args=list(context.args),
         prog_name=f"audience-export sandbox --platform {platform}",
         standalone_mode=False,
     )
+    if isinstance(code, int) and code != 0:
+        raise typer.Exit(code=code)

@@ -242,6 +242,7 @@ def _upload(
         runtime.ledger.record(
             record.export_id, AudienceState.FAILED, reason=str(error), counts=error.counts
         )
+        runtime.spools().destroy(record.export_id, "no seed was created")
         raise ExportFailed(str(error)) from None
     except Exception as error:
         if record.dry_run:

@@ -184,3 +184,19 @@ def test_an_unknown_platform_is_refused_naming_the_known_ones() -> None:
     )
     assert refused.returncode == 2
     assert "unknown platform 'google'; known platforms: meta, tiktok" in refused.stderr
+
+
+def test_a_port_in_use_fails_with_exit_code_2_whatever_the_platform() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        for platform in ("meta", "tiktok"):
+            refused = subprocess.run(
+                [str(COMMAND), "sandbox", "--platform", platform, "--port", port],
+                check=False,
+                capture_output=True,
+                text=True,
+            )
+            assert refused.returncode == 2, platform
+            assert f"cannot listen on 127.0.0.1:{port}" in refused.stderr

@@ -84,6 +84,9 @@ def test_toml_file_and_environment_beats_it(
     ("toml", "named"),
     [
         ("[export]\nratio = 0.5\n", "export.ratio"),
+        ('[export]\nsize = "huge"\n', "export.size"),
+        ('[export]\ndestination = "tiktok"\nratio = 0.5\n', "export.ratio"),
+        ('[tiktok]\nadvertiser_id = "adv-1"\n', "tiktok.advertiser_id"),
         ('[export]\ncountry = "France"\n', "export.country"),
         ("[export]\nbatch = 3\n", "export.batch"),
         ("[sourc]\nurl = 'x'\n", "sourc"),

@@ -48,7 +48,9 @@ class TikTokSandbox:
         arrived_at = time.time()
         self.faults.delay()
         call = _readable(request)
-        response = self.faults.gateway_page() or self._answer(request, call)
+        response = self.faults.gateway_page() or self.faults.lost_answer(
+            self._answer(request, call)
+        )
         self.faults.record(
             RequestRecord(
                 arrived_at=arrived_at,

@@ -52,6 +52,12 @@ def sandbox(
     html_fault_rate: Annotated[
         float, typer.Option(min=0, max=1, help="Share of API calls answered by a 504 HTML page.")
     ] = 0.0,
+    lost_answer_rate: Annotated[
+        float,
+        typer.Option(
+            min=0, max=1, help="Share of API calls carried out whose answer is lost (a 504 page)."
+        ),
+    ] = 0.0,
     rate_limit: Annotated[
         int | None, typer.Option(min=1, help="API requests allowed per rate window (40100).")
     ] = None,
@@ -73,6 +79,7 @@ def sandbox(
             latency_ms=latency_ms,
             fault_rate=fault_rate,
             html_fault_rate=html_fault_rate,
+            lost_answer_rate=lost_answer_rate,
             rate_limit=rate_limit,
             rate_window_seconds=rate_window,
             random_seed=random_seed,

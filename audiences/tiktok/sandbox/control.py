@@ -24,6 +24,7 @@ FAULT_SETTINGS: Mapping[str, tuple[type, ...]] = {
     "latency_ms": _NUMBER,
     "fault_rate": _NUMBER,
     "html_fault_rate": _NUMBER,
+    "lost_answer_rate": _NUMBER,
     "rate_limit": _WHOLE,
     "rate_window_seconds": _NUMBER,
 }

@@ -72,8 +72,9 @@ class TikTokSandboxControl:
         self._call("POST", "reset")
 
     def set_faults(self, **changes: float | None) -> None:
-        """Change ``latency_ms``, ``fault_rate``, ``html_fault_rate``, ``rate_limit`` (None
-        lifts it) or ``rate_window_seconds`` while the sandbox runs (reset restores them)."""
+        """Change ``latency_ms``, ``fault_rate``, ``html_fault_rate``, ``lost_answer_rate``,
+        ``rate_limit`` (None lifts it) or ``rate_window_seconds`` while the sandbox runs
+        (reset restores them)."""
         self._call("POST", "faults", dict(changes))
 
     def set_options(self, **changes: float) -> None:

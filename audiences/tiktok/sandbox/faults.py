@@ -45,6 +45,7 @@ class FaultSettings:
     latency_ms: float
     fault_rate: float
     html_fault_rate: float
+    lost_answer_rate: float
     rate_limit: int | None
     rate_window_seconds: float
 
@@ -103,6 +104,14 @@ class Faults:
             if rate > 0 and self._random.random() < rate:
                 return Response(GATEWAY_TIMEOUT, _GATEWAY_PAGE, HTML_CONTENT_TYPE)
         return None
+
+    def lost_answer(self, answered: Response) -> Response:
+        """The answer of a call carried out, or the 504 page that lost it on the way back."""
+        with self._lock:
+            rate = self.settings.lost_answer_rate
+            if rate > 0 and self._random.random() < rate:
+                return Response(GATEWAY_TIMEOUT, _GATEWAY_PAGE, HTML_CONTENT_TYPE)
+        return answered
 
     def admit(self) -> None:
         """Raise the refusal this call gets, if any: the rate limit first, then a fault."""

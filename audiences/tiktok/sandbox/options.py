@@ -41,6 +41,8 @@ class TikTokSandboxOptions:
     fault_rate: float = 0.0
     """Share of API calls answered 50000/50002 in a 200 envelope, never processed."""
     html_fault_rate: float = 0.0
+    lost_answer_rate: float = 0.0
+    """Share of API calls carried out, whose answer is then lost: a 504 page instead."""
     """Share of API calls answered by a 504 HTML gateway page, never processed."""
     rate_limit: int | None = None
     """Most API calls per rolling window (more: code 40100); ``None`` for no limit."""
@@ -58,6 +60,7 @@ class TikTokSandboxOptions:
             for holds, message in (
                 (0.0 <= self.fault_rate <= 1.0, "fault_rate must be between 0 and 1"),
                 (0.0 <= self.html_fault_rate <= 1.0, "html_fault_rate must be between 0 and 1"),
+                (0.0 <= self.lost_answer_rate <= 1.0, "lost_answer_rate must be between 0 and 1"),
                 (self.rate_limit is None or self.rate_limit >= 1, "rate_limit must be at least 1"),
                 (self.rate_window_seconds > 0, "rate_window_seconds must be positive"),
                 (self.match_delay_seconds >= 0, "match_delay_seconds must not be negative"),

@@ -169,6 +169,7 @@ def test_options_and_faults_change_and_reset_restores_them(api: Api) -> None:
         "latency_ms": 0,
         "fault_rate": 0,
         "html_fault_rate": 0,
+        "lost_answer_rate": 0,
         "rate_limit": None,
         "rate_window_seconds": 60,
     }

@@ -19,10 +19,16 @@ from tests.audiences.helpers import hashes_of, wait_for
 from tests.fixtures.tiktok_sandbox import RunningTikTokSandbox, sandbox_tiktok_config
 
 
-def seed_of(destination: TikTokDestination, people: list[str], *, files: int = 1) -> str:
+def seed_of(
+    destination: TikTokDestination,
+    people: list[str],
+    *,
+    files: int = 1,
+    name: str = "tiktok seed",
+) -> str:
     """A seed created the TikTok way: its files uploaded, the closing one creating it."""
-    assert destination.create_seed(name="tiktok seed", description="") is None
-    session = destination.start_session(estimated_total=len(people), seed_name="tiktok seed")
+    assert destination.create_seed(name=name, description="") is None
+    session = destination.start_session(estimated_total=len(people), seed_name=name)
     size = -(-len(people) // files)
     parts = [people[start : start + size] for start in range(0, len(people), size)]
     seed_id = None
@@ -179,3 +185,47 @@ def test_the_credential_identity_is_the_tokens_user(
     tiktok_destination: TikTokDestination,
 ) -> None:
     assert tiktok_destination.credential_identity() == "tiktok user 7100000000000000001"
+
+
+def test_a_creation_whose_answer_was_lost_is_found_by_name_not_made_twice(
+    tiktok_sandbox: RunningTikTokSandbox,
+) -> None:
+    destination = TikTokDestination(sandbox_tiktok_config(tiktok_sandbox, max_attempts=30))
+    people = hashes_of("lost", 300)
+    tiktok_sandbox.set_faults(lost_answer_rate=0.5)  # carried out, then a 504 page
+    seeds = [seed_of(destination, people, files=3, name=f"seed {number}") for number in range(4)]
+    for seed_id in seeds:
+        wait_for(
+            lambda seed_id=seed_id: destination.match_status(seed_id),
+            lambda status: status.state is MatchState.READY,
+        )
+    lookalikes = [
+        destination.create_lookalike(
+            seed_id=seed_id,
+            name=f"lookalike of {seed_id}",
+            country="FR",
+            size=LookalikeSize(word="broad"),
+        )
+        for seed_id in seeds
+    ]
+    tiktok_sandbox.set_faults(lost_answer_rate=0.0)
+
+    lost = [record for record in tiktok_sandbox.requests() if record["status"] == 504]
+    assert len(lost) >= 4, "answers were lost"
+    named = Counter(entry["name"] for entry in tiktok_sandbox.state())
+    assert set(named.values()) == {1}, "each creation happened once"
+    assert len(named) == 8
+    state = {entry["id"]: entry for entry in tiktok_sandbox.state()}
+    assert [state[seed_id]["subtype"] for seed_id in seeds] == ["CUSTOM"] * 4
+    assert [state[lookalike]["source_audience_id"] for lookalike in lookalikes] == seeds
+
+
+def test_more_people_than_500_files_of_the_first_batch_hold_are_refused_before_it_is_sent(
+    tiktok_destination: TikTokDestination, tiktok_sandbox: RunningTikTokSandbox
+) -> None:
+    session = tiktok_destination.start_session(estimated_total=5_000_001, seed_name="big")
+    with pytest.raises(DestinationError, match="at most 500 files, and files of 10000 people"):
+        tiktok_destination.upload_batch(
+            None, hashes_of("big", 10_000), session=session, batch_seq=1, last_batch=False
+        )
+    assert tiktok_sandbox.uploads()["hashes"] == []
