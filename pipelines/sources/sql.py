@@ -29,6 +29,7 @@ import adbc_driver_postgresql
 import adbc_driver_sqlite
 import pyarrow as pa
 import pyarrow.compute as pc
+from adbc_driver_manager._reader import AdbcRecordBatchReader
 
 from pipelines.sources.base import Source
 from pipelines.sources.eligibility import DEFAULT_COLUMNS, DEFAULT_QUERY, OUTPUT_COLUMNS
@@ -118,7 +119,9 @@ class SqlSource(Source):
             statement.set_options(**options)
             statement.set_sql_query(sql)
             stream, _rows = statement.execute_query()
-            with pa.RecordBatchReader.from_stream(stream) as results:
+            # ADBC's own reader (the one its DB-API module uses) turns a stream that
+            # breaks midway into the driver's error, SQLSTATE included.
+            with AdbcRecordBatchReader._import_from_c(stream.address) as results:
                 yield results
         finally:
             statement.close()

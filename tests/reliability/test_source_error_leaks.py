@@ -136,7 +136,7 @@ POSTGRES_CASES = {
         "CASE WHEN id = 9999 THEN CAST(CAST(email AS INTEGER) AS TEXT) ELSE email END AS email "
         "FROM accounts",
         Leak(
-            ("reading the eligible rows failed", " in batch ", "OSError"),
+            ("reading the eligible rows failed", " in batch ", "SQLSTATE 22P02"),
             before_the_seed=None,
         ),
     ),
@@ -227,7 +227,7 @@ def test_a_dry_run_whose_source_fails_mid_stream_ends_failed_with_the_source_err
     assert record.state is AudienceState.FAILED
     assert record.failure_reason is not None
     assert record.failure_reason.startswith("the dry run failed: ")
-    for words in ("reading the eligible rows failed", " in batch ", "OSError"):
+    for words in ("reading the eligible rows failed", " in batch ", "SQLSTATE 22P02"):
         assert words in record.failure_reason
     assert "not allowed" not in str(raised.value)
     assert sandbox.state() == []
