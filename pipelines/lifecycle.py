@@ -370,9 +370,9 @@ class Lifecycle:
         own, so any audience bearing it holds this export's people.
         """
         twins = [
-            ref.audience_id
-            for ref in self.destination.list_audiences()
-            if ref.name == record.seed_name and ref.audience_id != seed_id
+            audience_id
+            for audience_id in self._audiences_named(record.seed_name)
+            if audience_id != seed_id
         ]
         for twin in twins:
             try:
@@ -396,10 +396,10 @@ class Lifecycle:
         return self._audience_named(record.seed_name)
 
     def _audience_named(self, name: str) -> str | None:
-        for ref in self.destination.list_audiences():
-            if ref.name == name:
-                return ref.audience_id
-        return None
+        return next(iter(self._audiences_named(name)), None)
+
+    def _audiences_named(self, name: str) -> list[str]:
+        return [ref.audience_id for ref in self.destination.list_audiences() if ref.name == name]
 
     def _record_size(
         self,

@@ -19,7 +19,6 @@ from typing import Any
 
 import httpx
 
-from audiences.errors import DestinationError
 from audiences.retry import BackoffPolicy, call_with_retry
 from audiences.tiktok.config import TikTokConfig
 from audiences.tiktok.errors import translate_code, translate_gateway, translate_network
@@ -141,8 +140,3 @@ def _envelope_data(what: str, response: httpx.Response) -> Data:
         raise translate_gateway(what, response.status_code)
     data = envelope.get("data")
     return data if isinstance(data, dict) else {}
-
-
-def error_answer(error: DestinationError) -> str:
-    """TikTok's answer to a failed call, for the ledger: its code and our words for it."""
-    return f"code {error.code}: {error.message}"
