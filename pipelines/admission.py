@@ -221,9 +221,11 @@ def _size_as_given(
             return PLATFORMS[destination].check_lookalike_size(asked, settings.export.default_size)
         except ValueError:
             pass
-    if asked.ratio is None and asked.word is None:
-        return LookalikeSize(ratio=settings.export.ratio)
-    return asked
+    if asked.ratio is not None or asked.word is not None:
+        return asked
+    if destination in PLATFORMS and PLATFORMS[destination].lookalike_words:
+        return LookalikeSize(word=settings.export.size)
+    return LookalikeSize(ratio=settings.export.ratio)
 
 
 def _max_seed_age_hours(settings: Settings, parameters: ExportParameters) -> float:
